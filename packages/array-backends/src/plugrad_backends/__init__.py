@@ -1,0 +1,68 @@
+"""plugrad's array backends: a pluggy registry of backends, with numpy on the CPU.
+
+Example:
+    >>> import plugrad_backends as B
+    >>> x = B.array([1.0, 2.0, 3.0])
+    >>> B.of(x).name, x.dtype
+    ('cpu', dtype('float32'))
+"""
+
+from ._api import (
+    array,
+    available,
+    current,
+    default_dtype,
+    get,
+    gpu,
+    mixed_backends_error,
+    of,
+    registered,
+    seed,
+    set_default_dtype,
+    to_host,
+    use,
+    using,
+)
+from ._backend import Backend
+from ._errors import BackendError
+from ._markers import hookimpl
+from ._registry import (
+    PluginInfo,
+    PluginLoadWarning,
+    add_hookspecs,
+    plugin_manager,
+    plugins,
+    refresh,
+    register,
+)
+from ._info import info
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Backend",
+    "BackendError",
+    "PluginInfo",
+    "PluginLoadWarning",
+    "add_hookspecs",
+    "array",
+    "available",
+    "current",
+    "default_dtype",
+    "get",
+    "gpu",
+    "hookimpl",
+    "info",
+    "mixed_backends_error",
+    "of",
+    "plugin_manager",
+    "plugins",
+    "refresh",
+    "register",
+    "registered",
+    "seed",
+    "set_default_dtype",
+    "to_host",
+    "use",
+    "using",
+]

@@ -1,0 +1,94 @@
+"""The backend contract: what every array backend (CPU, CUDA, a plugin's) provides."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+
+class Backend:
+    """An array backend: an array namespace plus what plugrad needs around it.
+
+    Subclasses set the class attributes and override the methods that differ. Ops never
+    import numpy or cupy directly: they reach the namespace of their inputs' backend through
+    ``xp`` and ``special``.
+
+    Attributes:
+        name: the name users pass to ``use``/``array(device=...)``, e.g. ``"cpu"``.
+        is_gpu: True for a GPU backend (Knet's ``gpu()`` looks for one).
+        xp: the array namespace (``numpy``, ``cupy``).
+        special: scipy.special-like functions for this namespace.
+        array_types: the types of this backend's arrays.
+        kernels: named fast kernels (``"conv"``, ``"pool"``, ...) that plugins may fill or
+            override; ops look here first and fall back to their portable implementation.
+
+    Example:
+        >>> import plugrad_backends as B
+        >>> cpu = B.get("cpu")
+        >>> cpu.xp.__name__, cpu.is_available()
+        ('numpy', True)
+    """
+
+    name: str = ""
+    is_gpu: bool = False
+    xp: ModuleType
+    special: Any
+    array_types: tuple[type, ...] = ()
+
+    def __init__(self) -> None:
+        self.kernels: dict[str, Callable[..., Any]] = {}
+
+    # -- availability -------------------------------------------------------------
+    def is_available(self) -> bool:
+        """True when the backend can run (its library imports and it sees a device)."""
+        return True
+
+    def unavailable_reason(self) -> str | None:
+        """Why the backend cannot run and what to install or fix; None when it can."""
+        return None
+
+    # -- arrays ---------------------------------------------------------------------
+    def asarray(self, x: Any, dtype: Any = None) -> Any:
+        """Return ``x`` as an array of this backend (no copy when it already is one)."""
+        return self.xp.asarray(x, dtype=dtype)
+
+    def from_host(self, x: np.ndarray, dtype: Any = None) -> Any:
+        """Copy a host numpy array onto this backend."""
+        return self.xp.asarray(x, dtype=dtype)
+
+    def to_host(self, x: Any) -> np.ndarray:
+        """Copy one of this backend's arrays to a host numpy array."""
+        return np.asarray(x)
+
+    # -- random numbers ---------------------------------------------------------------
+    def seed(self, n: int) -> None:
+        """Reseed this backend's random generator."""
+        raise NotImplementedError(f"backend {self.name!r} has no random generator")
+
+    @property
+    def rng(self) -> Any:
+        """The backend's random generator (numpy ``Generator`` API)."""
+        raise NotImplementedError(f"backend {self.name!r} has no random generator")
+
+    # -- devices ------------------------------------------------------------------------
+    def synchronize(self) -> None:
+        """Wait until all work queued on the device has finished."""
+
+    def devices(self) -> list[str]:
+        """Descriptions of the devices this backend sees."""
+        return []
+
+    def current_device(self) -> int:
+        """The active device id (-1 for the host)."""
+        return -1
+
+    def select_device(self, device: int) -> None:
+        """Make ``device`` the active device."""
+        if device not in (-1, 0):
+            raise ValueError(f"backend {self.name!r} has no device {device}")
+
+    def __repr__(self) -> str:
+        return f"<plugrad backend {self.name!r}>"

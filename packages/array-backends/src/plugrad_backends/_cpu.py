@@ -1,0 +1,54 @@
+"""The CPU backend: numpy arrays, scipy.special functions.
+
+Registered through ``plugrad-backends``' own ``plugrad`` entry point, exactly as a third
+party's backend would be.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from typing import Any
+
+import numpy as np
+import scipy.special
+
+from ._backend import Backend
+from ._markers import hookimpl
+
+
+class CpuBackend(Backend):
+    """numpy on the host.
+
+    Example:
+        >>> import plugrad_backends as B
+        >>> B.get("cpu").asarray([1.0, 2.0]).sum()
+        np.float64(3.0)
+    """
+
+    name = "cpu"
+    xp = np
+    special = scipy.special
+    array_types = (np.ndarray, np.generic)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rng = np.random.default_rng()
+
+    def to_host(self, x: Any) -> np.ndarray:
+        return np.asarray(x)
+
+    def seed(self, n: int) -> None:
+        self._rng = np.random.default_rng(n)
+
+    @property
+    def rng(self) -> np.random.Generator:
+        return self._rng
+
+    def devices(self) -> list[str]:
+        return [f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores)"]
+
+
+@hookimpl
+def plugrad_backends() -> list[Backend]:
+    return [CpuBackend()]

@@ -1,0 +1,45 @@
+"""Hook specifications of plugrad's plugin system (project name ``"plugrad"``).
+
+A plugin is a module or object named in the ``plugrad`` entry-point group of an installed
+distribution. It implements any of these hooks with the :data:`plugrad_backends.hookimpl`
+marker. Other plugrad packages add their own specifications (``plugrad_autograd`` adds
+``plugrad_ops``).
+
+Example, in ``my_backend/__init__.py`` with ``[project.entry-points.plugrad] mine =
+"my_backend"``::
+
+    from plugrad_backends import Backend, hookimpl
+
+    @hookimpl
+    def plugrad_backends():
+        return [MyBackend()]
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from ._backend import Backend
+
+hookspec = pluggy.HookspecMarker("plugrad")
+
+
+@hookspec
+def plugrad_backends() -> list[Backend]:
+    """Return the backends this plugin provides (instances of :class:`Backend`).
+
+    A backend whose device is missing is still returned: it reports ``is_available() ==
+    False`` and says why in ``unavailable_reason()``.
+    """
+
+
+@hookspec
+def plugrad_kernels(backend: Backend) -> dict[str, object] | None:
+    """Return kernels (name -> callable) to install in ``backend.kernels``.
+
+    Called once for every backend when the registry loads, so a plugin can add or override
+    a kernel (say ``"conv"``) of a backend it does not own.
+    """

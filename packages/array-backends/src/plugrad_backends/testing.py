@@ -1,0 +1,34 @@
+"""Test helpers shared by plugrad packages and plugins.
+
+The ``backend`` fixture runs a test once per registered backend; GPU backends are marked
+``cuda`` and skipped where they cannot run. Use it from a ``conftest.py``::
+
+    from plugrad_backends.testing import backend  # noqa: F401
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ._api import get, registered
+from ._registry import registry
+
+
+def _params() -> list[Any]:
+    params = []
+    for name in registered():
+        backend = registry().backends[name]
+        marks = [pytest.mark.cuda] if backend.is_gpu else []
+        if not backend.is_available():
+            reason = f"backend {name!r} unavailable: {backend.unavailable_reason()}"
+            marks.append(pytest.mark.skip(reason=reason))
+        params.append(pytest.param(name, marks=marks, id=name))
+    return params
+
+
+@pytest.fixture(params=_params())
+def backend(request: pytest.FixtureRequest) -> Any:
+    """Each registered backend in turn; tests build their arrays with ``backend.xp``."""
+    return get(request.param)

@@ -1,0 +1,122 @@
+"""Array behaviour for boxes (Params and recorded values): operators, properties, numpy.
+
+Attached to :class:`Box` so that ``x * y``, ``x[i]``, ``x.T``, ``x.shape``... work on Params
+outside ``diff`` (where they act like their value) and record inside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _ops_arith as A
+from . import _ops_reduce as R
+from . import _ops_shape as S
+from ._primitive import REGISTRY
+from ._tape import Box, _active, _raw
+
+
+def _rev(op: Any) -> Any:
+    return lambda self, other: op(other, self)
+
+
+def _getitem(self: Any, index: Any) -> Any:
+    return S.getitem(self, index)
+
+
+def _reshape(self: Any, *shape: Any) -> Any:
+    return S.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+
+def _transpose(self: Any, *axes: Any) -> Any:
+    if len(axes) == 1 and not isinstance(axes[0], int):
+        axes = axes[0]
+    return S.transpose(self, tuple(axes) if axes else None)
+
+
+def _iter(self: Any) -> Any:
+    if self.ndim == 0:
+        raise TypeError("iteration over a 0-d array")
+    return (S.getitem(self, i) for i in range(self.shape[0]))
+
+
+def _array(self: Any, dtype: Any = None, copy: Any = None) -> Any:
+    import numpy as np
+
+    from plugrad_backends import to_host
+
+    host = to_host(_raw(self))
+    return host.astype(dtype) if dtype is not None else host
+
+
+def _array_ufunc(self: Any, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    # np.exp(param) etc.: use plugrad's op of the same name when one exists, so numpy code
+    # records inside diff; outside diff, compute on the raw values.
+    op = REGISTRY.get(_UFUNC_ALIASES.get(ufunc.__name__, ufunc.__name__))
+    if method == "__call__" and op is not None and not kwargs:
+        return op(*inputs)
+    if _active and any(isinstance(i, Box) for i in inputs):
+        raise TypeError(
+            f"numpy.{ufunc.__name__} is not differentiable inside diff; use the plugrad op "
+            f"of the same name (pg.{ufunc.__name__}) or write a primitive"
+        )
+    return getattr(ufunc, method)(*[_raw(i) for i in inputs], **kwargs)
+
+
+_UFUNC_ALIASES = {
+    "true_divide": "divide",
+    "absolute": "abs",
+    "bitwise_not": "logical_not",
+}
+
+_METHODS: dict[str, Any] = {
+    "__add__": A.add,
+    "__radd__": _rev(A.add),
+    "__sub__": A.subtract,
+    "__rsub__": _rev(A.subtract),
+    "__mul__": A.multiply,
+    "__rmul__": _rev(A.multiply),
+    "__truediv__": A.divide,
+    "__rtruediv__": _rev(A.divide),
+    "__pow__": A.power,
+    "__rpow__": _rev(A.power),
+    "__matmul__": A.matmul,
+    "__rmatmul__": _rev(A.matmul),
+    "__neg__": A.negative,
+    "__pos__": lambda self: self,
+    "__abs__": lambda self: REGISTRY["abs"](self),
+    "__eq__": A.equal,
+    "__ne__": A.not_equal,
+    "__lt__": A.less,
+    "__le__": A.less_equal,
+    "__gt__": A.greater,
+    "__ge__": A.greater_equal,
+    "__hash__": object.__hash__,
+    "__getitem__": _getitem,
+    "__iter__": _iter,
+    "__len__": lambda self: len(_raw(self)),
+    "__float__": lambda self: float(_raw(self)),
+    "__int__": lambda self: int(_raw(self)),
+    "__bool__": lambda self: bool(_raw(self)),
+    "__array__": _array,
+    "__array_ufunc__": _array_ufunc,
+    "__array_priority__": 1000,
+    "shape": property(lambda self: _raw(self).shape),
+    "dtype": property(lambda self: _raw(self).dtype),
+    "ndim": property(lambda self: _raw(self).ndim),
+    "size": property(lambda self: _raw(self).size),
+    "T": property(lambda self: S.transpose(self)),
+    "reshape": _reshape,
+    "transpose": _transpose,
+    "sum": lambda self, axis=None, keepdims=False: R.sum(self, axis, keepdims),
+    "mean": lambda self, axis=None, keepdims=False: R.mean(self, axis, keepdims),
+    "max": lambda self, axis=None, keepdims=False: R.max(self, axis, keepdims),
+    "min": lambda self, axis=None, keepdims=False: R.min(self, axis, keepdims),
+    "item": lambda self: _raw(self).item(),
+    "tolist": lambda self: _raw(self).tolist(),
+}
+
+
+def install() -> None:
+    """Give :class:`Box` (hence Param and Value) its array behaviour."""
+    for name, member in _METHODS.items():
+        setattr(Box, name, member)
