@@ -116,10 +116,14 @@ def using(name: str) -> Iterator[Backend]:
 def _backend_of_type(cls: type) -> Backend | None:
     backend = _type_to_backend.get(cls)
     if backend is None:
+        # The most specific match wins: a plugin's ndarray subclass is not the CPU's.
+        best = len(cls.__mro__)
         for b in registry().backends.values():
-            if b.array_types and issubclass(cls, b.array_types):
-                _type_to_backend[cls] = backend = b
-                break
+            for t in b.array_types:
+                if issubclass(cls, t) and cls.__mro__.index(t) < best:
+                    best, backend = cls.__mro__.index(t), b
+        if backend is not None:
+            _type_to_backend[cls] = backend
     return backend
 
 

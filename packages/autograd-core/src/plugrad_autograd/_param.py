@@ -68,6 +68,9 @@ class Param(Box):
         return (Param, (self._value, self.opt))
 
 
+_tape.Param = Param
+
+
 def _default_float() -> Any:
     from plugrad_backends import default_dtype
 

@@ -115,6 +115,10 @@ def _raw(x: Any) -> Any:
     return x
 
 
+# Set by ``_param`` on import (the tape must recognise Params without importing them).
+Param: type = Box
+
+
 def record(fn: Any, raw: Any, args: tuple, kwargs: dict) -> Any:
     """Apply primitive ``fn`` to ``args`` (some of them boxes) and record the result.
 
@@ -122,8 +126,29 @@ def record(fn: Any, raw: Any, args: tuple, kwargs: dict) -> Any:
     opened here; boxes of outer tapes stay boxed, so the call recurses into ``fn`` and the
     outer tapes record it too.
     """
-    from ._param import Param
+    if len(_active) == 1:  # the common case, kept lean: one tape, no nesting
+        tape = _active[0]
+        opened = list(args)
+        parents = []
+        for i, a in enumerate(args):
+            if isinstance(a, Box):
+                if a.__class__ is Param:
+                    a = tape.lift(a)
+                if a.tape is tape:
+                    parents.append((i, a))
+                    opened[i] = a.value
+                else:
+                    opened[i] = _raw(a)
+        out = raw(*opened, **kwargs)
+        if not parents:
+            return out
+        node = Value(out, tape, fn, opened, kwargs, tuple(parents))
+        tape.nodes.append(node)
+        return node
+    return _record_nested(fn, raw, args, kwargs)
 
+
+def _record_nested(fn: Any, raw: Any, args: tuple, kwargs: dict) -> Any:
     tape = None
     opened = list(args)
     for i, a in enumerate(args):

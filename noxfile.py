@@ -1,0 +1,128 @@
+"""Every task of the plugrad monorepo: tests per package, integration, lint, build, demo, docs, bench.
+
+The package list comes from a glob of ``packages/*/pyproject.toml`` and
+``plugins/*/pyproject.toml``; sibling dependencies are installed from the checkout.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["tests", "lint"]
+nox.options.reuse_existing_virtualenvs = False
+
+
+def _projects() -> dict[str, Path]:
+    """Distribution name -> folder, for every package and plugin in the checkout."""
+    found = {}
+    for pyproject in sorted(
+        [*ROOT.glob("packages/*/pyproject.toml"), *ROOT.glob("plugins/*/pyproject.toml")]
+    ):
+        name = tomllib.loads(pyproject.read_text())["project"]["name"]
+        found[name] = pyproject.parent
+    return found
+
+
+def _requirement_name(req: str) -> str:
+    return re.split(r"[\s<>=!~;\[]", req, maxsplit=1)[0].lower()
+
+
+def _local_closure(name: str, projects: dict[str, Path]) -> list[Path]:
+    """The folders of ``name`` and of every sibling it depends on, transitively."""
+    order: list[Path] = []
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        folder = projects[current]
+        if folder in order:
+            continue
+        order.append(folder)
+        meta = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
+        for req in meta.get("dependencies", []):
+            dep = _requirement_name(req)
+            if dep in projects:
+                todo.append(dep)
+    return order
+
+
+def _has_test_extra(folder: Path) -> bool:
+    meta = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
+    return "test" in meta.get("optional-dependencies", {})
+
+
+def _install_local(session: nox.Session, name: str, extras: str = "") -> None:
+    projects = _projects()
+    folders = _local_closure(name, projects)
+    main, deps = folders[0], folders[1:]
+    target = str(main)
+    wanted = [e for e in (extras.split(",") if extras else []) if e]
+    if _has_test_extra(main):
+        wanted.append("test")
+    if wanted:
+        target += f"[{','.join(wanted)}]"
+    session.install(target, *[str(d) for d in deps])
+
+
+PROJECTS = _projects()
+
+
+@nox.session
+@nox.parametrize("project", list(PROJECTS))
+def package(session: nox.Session, project: str) -> None:
+    """Run one package's tests in a fresh venv holding only it and its declared deps."""
+    _install_local(session, project)
+    session.install("pytest", "hypothesis")
+    tests = PROJECTS[project] / "tests"
+    session.run("python", "-m", "pytest", str(tests), "-q", "-p", "no:cacheprovider",
+                *session.posargs)
+
+
+@nox.session
+def integration(session: nox.Session) -> None:
+    """End-to-end tests across packages: tutorials, save/load, third-party plugins."""
+    _install_local(session, "plugrad")
+    session.install("pytest", "hypothesis", "distributed>=2024.1")
+    session.run("python", "-m", "pytest", "integration_tests", "-q", "-p", "no:cacheprovider",
+                *session.posargs)
+
+
+@nox.session(python=False)
+def tests(session: nox.Session) -> None:
+    """Every package's tests, each in its own fresh venv, then the integration tests."""
+    for project in PROJECTS:
+        session.notify(f"package(project='{project}')")
+    session.notify("integration")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over the whole tree."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build a wheel and an sdist of every distribution into dist/, then install from them."""
+    session.install("build")
+    dist = ROOT / "dist"
+    for folder in PROJECTS.values():
+        session.run("python", "-m", "build", "--installer", "uv", "--outdir", str(dist),
+                    str(folder))
+    check = session.create_tmp()
+    session.run("uv", "venv", "-q", "--clear", f"{check}/venv", external=True)
+    py = f"{check}/venv/bin/python"
+    # The meta-package and every component from the wheels just built (the CUDA plugin needs
+    # cupy and a GPU: it is installed with `plugrad[cuda]`, not here).
+    wheels = [str(w) for w in sorted(dist.glob("plugrad*.whl")) if "plugrad_cuda" not in w.name]
+    session.run("uv", "pip", "install", "-q", "--python", py, *wheels, external=True)
+    session.run(py, "-c", "import plugrad as pg; print(pg.__version__, pg.backends.available())",
+                external=True)
+    session.run(py, "-m", "plugrad", "info", external=True)
