@@ -72,6 +72,7 @@ def diff(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Tape:
         tape.value = result
         tape.nodes.clear()
         tape.lifted.clear()
+        tape.lifted_params.clear()
     return tape
 
 

@@ -23,6 +23,7 @@ from . import _tape
 from ._tape import Box, record
 
 Vjp = Callable[..., Any]
+_MAX_ARGS = 16
 
 #: Every primitive by name, for ``pg.ops`` and for ``np.<ufunc>`` on boxes.
 REGISTRY: dict[str, Any] = {}
@@ -97,7 +98,7 @@ def primitive(raw: Callable[..., Any]) -> Any:
                 raise
             raise err from exc
 
-    op.vjps = []  # type: ignore[attr-defined]
+    op.vjps = [None] * _MAX_ARGS  # type: ignore[attr-defined]
     op.raw = raw  # type: ignore[attr-defined]
     op.zerograd = False  # type: ignore[attr-defined]
     REGISTRY[name] = op
@@ -114,7 +115,8 @@ def defvjp(op: Any, *vjps: Vjp | None) -> None:
     """
     if not hasattr(op, "vjps"):
         raise TypeError(f"defvjp: {op!r} is not a primitive; decorate it with @primitive first")
-    op.vjps = list(vjps)
+    # Padded so the backward pass indexes without a bounds check.
+    op.vjps = [*vjps, *([None] * max(0, _MAX_ARGS - len(vjps)))]
 
 
 def zerograd(raw: Callable[..., Any]) -> Any:
@@ -135,7 +137,7 @@ def zerograd(raw: Callable[..., Any]) -> Any:
         except (ValueError, TypeError) as exc:
             raise _op_error(name, args, exc) from exc
 
-    op.vjps = []  # type: ignore[attr-defined]
+    op.vjps = [None] * _MAX_ARGS  # type: ignore[attr-defined]
     op.raw = raw  # type: ignore[attr-defined]
     op.zerograd = True  # type: ignore[attr-defined]
     REGISTRY[name] = op

@@ -33,12 +33,16 @@ class Tape:
         value: the result of the differentiated function.
     """
 
-    __slots__ = ("level", "nodes", "lifted", "active", "value", "grads", "locked", "__weakref__")
+    __slots__ = (
+        "level", "nodes", "lifted", "lifted_params", "active", "value", "grads", "locked",
+        "__weakref__",
+    )
 
     def __init__(self, level: int) -> None:
         self.level = level
         self.nodes: list[Value] = []
-        self.lifted: dict[int, tuple[Any, Value]] = {}
+        self.lifted: dict[int, Value] = {}  # id(param) -> its box on this tape
+        self.lifted_params: list[Any] = []
         self.active = True
         self.value: Any = None
         self.grads: dict[int, tuple[Any, Any]] = {}
@@ -46,16 +50,17 @@ class Tape:
 
     def lift(self, param: Any) -> Value:
         """The box of ``param`` on this tape, created on first use."""
-        entry = self.lifted.get(id(param))
-        if entry is not None:
-            return entry[1]
+        box = self.lifted.get(id(param))
+        if box is not None:
+            return box
         raw = param._value
         if not isinstance(raw, Box):
             _lock(self, raw)
             if self.level > 0:  # let outer tapes differentiate with respect to it too
                 raw = _active[self.level - 1].lift(param)
         box = Value(raw, self, None, (), None, ())
-        self.lifted[id(param)] = (param, box)
+        self.lifted[id(param)] = box
+        self.lifted_params.append(param)
         return box
 
     def __repr__(self) -> str:
@@ -130,19 +135,22 @@ def record(fn: Any, raw: Any, args: tuple, kwargs: dict) -> Any:
         tape = _active[0]
         opened = list(args)
         parents = []
-        for i, a in enumerate(args):
+        i = 0
+        for a in args:
             if isinstance(a, Box):
                 if a.__class__ is Param:
-                    a = tape.lift(a)
+                    box = tape.lifted.get(id(a))
+                    a = tape.lift(a) if box is None else box
                 if a.tape is tape:
                     parents.append((i, a))
                     opened[i] = a.value
                 else:
                     opened[i] = _raw(a)
+            i += 1
         out = raw(*opened, **kwargs)
         if not parents:
             return out
-        node = Value(out, tape, fn, opened, kwargs, tuple(parents))
+        node = Value(out, tape, fn, opened, kwargs, parents)
         tape.nodes.append(node)
         return node
     return _record_nested(fn, raw, args, kwargs)
@@ -196,18 +204,19 @@ def backward(tape: Tape, result: Value) -> None:
         args = node.args
         kwargs = node.kwargs
         for i, parent in node.parents:
-            vjp = vjps[i] if i < len(vjps) else None
+            vjp = vjps[i]
             if vjp is None:
                 continue
             gi = vjp(g, y, *args, **kwargs) if kwargs else vjp(g, y, *args)
             if gi is None:
                 continue
-            pv = parent.value
-            if gi.shape != pv.shape:
-                gi = unbroadcast(gi, pv.shape)
-            parent.g = gi if parent.g is None else parent.g + gi
-    for pid, (param, box) in tape.lifted.items():
-        tape.grads[pid] = (param, box.g)
+            if gi.shape != parent.value.shape:
+                gi = unbroadcast(gi, parent.value.shape)
+            pg = parent.g
+            parent.g = gi if pg is None else pg + gi
+    for param in tape.lifted_params:
+        tape.grads[id(param)] = (param, tape.lifted[id(param)].g)
     # Free everything the backward pass needed: the tape keeps only the results.
     nodes.clear()
     tape.lifted.clear()
+    tape.lifted_params.clear()
