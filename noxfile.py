@@ -126,3 +126,20 @@ def build(session: nox.Session) -> None:
     session.run(py, "-c", "import plugrad as pg; print(pg.__version__, pg.backends.available())",
                 external=True)
     session.run(py, "-m", "plugrad", "info", external=True)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The main job: train LeNet on the bundled digits, save, reload in a new process."""
+    _install_local(session, "plugrad")
+    session.run("python", "-m", "plugrad", "demo", *session.posargs)
+
+
+@nox.session(default=False)
+def docs(session: nox.Session) -> None:
+    """Build the documentation with warnings as errors, then run its examples (doctest)."""
+    _install_local(session, "plugrad")
+    session.install("sphinx>=7", "furo")
+    build = ROOT / "docs" / "_build"
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", str(build / "html"))
+    session.run("sphinx-build", "-W", "-b", "doctest", "docs", str(build / "doctest"))

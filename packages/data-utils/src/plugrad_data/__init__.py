@@ -1,0 +1,38 @@
+"""plugrad's data utilities: minibatches, loaders, progress, convergence, datasets, save/load.
+
+Example:
+    >>> import numpy as np, plugrad_data as D
+    >>> [x.tolist() for x in D.minibatch(np.arange(6), batchsize=2)]
+    [[0, 1], [2, 3], [4, 5]]
+"""
+
+from ._converge import Converge, converge
+from ._datasets import digits, mnist
+from ._errors import FileFormatError
+from ._idx import read_idx
+from ._loader import DataLoader
+from ._minibatch import MiniBatches, minibatch, onehot, seqbatch
+from ._progress import STOP, Progress, progress
+from ._serialize import FORMAT_VERSION, load, save
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FORMAT_VERSION",
+    "STOP",
+    "Converge",
+    "DataLoader",
+    "FileFormatError",
+    "MiniBatches",
+    "Progress",
+    "converge",
+    "digits",
+    "load",
+    "minibatch",
+    "mnist",
+    "onehot",
+    "progress",
+    "read_idx",
+    "save",
+    "seqbatch",
+]

@@ -1,0 +1,31 @@
+"""``python -m plugrad``: ``info`` (what is installed) and ``demo`` (the main job)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m plugrad`` and the ``plugrad`` command."""
+    parser = argparse.ArgumentParser(prog="plugrad", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("info", help="list components, plugins, backends and devices")
+    demo = sub.add_parser("demo", help="train LeNet on the bundled digits, save, reload")
+    demo.add_argument("--epochs", type=int, default=None, help="training epochs")
+    demo.add_argument("--device", default=None, help="backend name, e.g. cpu or cuda")
+    demo.add_argument("--out", default=None, help="where to save the model")
+    demo.add_argument("--check", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.command == "info":
+        from ._info import info
+
+        print(info())
+        return 0
+    from ._demo import run_demo
+
+    return run_demo(epochs=args.epochs, device=args.device, out=args.out, check=args.check)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
