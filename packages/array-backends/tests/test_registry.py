@@ -85,8 +85,9 @@ def test_gpu_is_minus_one_without_an_available_gpu(manual_plugin) -> None:
 def test_unknown_backend_lists_installed_ones() -> None:
     with pytest.raises(B.BackendError, match=r"unknown plugrad backend 'tpu'.*installed.*cpu"):
         B.get("tpu")
-    with pytest.raises(B.BackendError, match=r"install plugrad-cuda"):
-        B.use("cuda")
+    if "cuda" not in B.registered():
+        with pytest.raises(B.BackendError, match=r"install plugrad-cuda"):
+            B.use("cuda")
 
 
 def test_broken_plugin_only_warns(monkeypatch) -> None:

@@ -1,0 +1,1 @@
+from plugrad_backends.testing import backend  # noqa: F401
