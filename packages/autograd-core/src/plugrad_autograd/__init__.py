@@ -254,4 +254,5 @@ __all__ = [
     "vec",
     "where",
     "xp_of",
+    "zerograd",
 ]

@@ -133,13 +133,13 @@ def _walk(x: Any, seen: set[int]) -> Iterator[Param]:
         if isinstance(obj, Param):
             yield obj
             continue
-        if isinstance(obj, Box) or hasattr(obj, "__array_namespace__") or hasattr(obj, "dtype"):
+        if isinstance(obj, Box) or _is_array(obj):
             continue
         if isinstance(obj, dict):
             children = list(obj.values())
         elif isinstance(obj, (list, tuple, set, frozenset)):
             children = list(obj)
-        elif isinstance(obj, type) or callable(obj) and not hasattr(obj, "__dict__"):
+        elif isinstance(obj, type) or (callable(obj) and not hasattr(obj, "__dict__")):
             continue
         else:
             children = list(getattr(obj, "__dict__", {}).values())
@@ -148,6 +148,14 @@ def _walk(x: Any, seen: set[int]) -> Iterator[Param]:
                     if slot not in ("__dict__", "__weakref__") and hasattr(obj, slot):
                         children.append(getattr(obj, slot))
         stack.extend(reversed(children))
+
+
+def _is_array(obj: Any) -> bool:
+    return (
+        hasattr(obj, "__array_interface__")
+        or hasattr(obj, "__cuda_array_interface__")
+        or hasattr(obj, "__array_namespace__")
+    )
 
 
 def _lift_argument(x: Any) -> Any:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
 from plugrad_backends import to_host
 
 from ._diff import diff, grad, params
@@ -25,6 +26,8 @@ def gcheck(
 ) -> bool:
     """Check the gradients of ``f(*args, **kw)`` numerically; True when all agree.
 
+    A non-scalar output is checked through its sum, as Knet does.
+
     For every Param involved (found in the tape and in ``args``), ``nsample`` random
     elements are perturbed by ``±delta`` and the central difference is compared with the
     recorded gradient: they agree when ``|a - n| <= atol + rtol * max(|a|, |n|)``. The
@@ -37,7 +40,14 @@ def gcheck(
         >>> ag.gcheck(lambda: ag.sum(ag.tanh(w) * w))
         True
     """
+    from ._ops_reduce import sum as sum_
+
     kw = kw or {}
+    user_f = f
+
+    def f(*a: Any, **k: Any) -> Any:  # Knet checks a non-scalar output through its sum
+        return sum_(user_f(*a, **k))
+
     tape = diff(f, *args, **kw)
     ps = params(tape) + [a for a in args if isinstance(a, Param)]
     ps = list({id(p): p for p in ps}.values())

@@ -28,9 +28,7 @@ def jacobian(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
         for n in shape:
             size *= n
         rows = [
-            grad(lambda *a, i=i: getitem(reshape(f(*a, **kwargs), (-1,)), i), argnum=argnum)(
-                *args
-            )
+            grad(lambda *a, i=i: getitem(reshape(f(*a, **kwargs), (-1,)), i), argnum=argnum)(*args)
             for i in range(size)
         ]
         x = args[argnum]

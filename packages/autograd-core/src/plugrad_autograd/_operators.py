@@ -40,7 +40,6 @@ def _iter(self: Any) -> Any:
 
 
 def _array(self: Any, dtype: Any = None, copy: Any = None) -> Any:
-    import numpy as np
 
     from plugrad_backends import to_host
 
@@ -60,6 +59,21 @@ def _array_ufunc(self: Any, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
             f"of the same name (pg.{ufunc.__name__}) or write a primitive"
         )
     return getattr(ufunc, method)(*[_raw(i) for i in inputs], **kwargs)
+
+
+def _reduce(op: Any, x: Any, axis: Any, keepdims: bool, dtype: Any, out: Any) -> Any:
+    # numpy's np.sum(param) calls param.sum(axis=..., dtype=None, out=None): accept those.
+    if out is not None or dtype is not None:
+        if _active:
+            raise TypeError(f"{op.__name__}: dtype= and out= are not differentiable inside diff")
+        result = op(_raw(x), axis=axis, keepdims=keepdims)
+        if dtype is not None:
+            result = result.astype(dtype)
+        if out is not None:
+            out[...] = result
+            return out
+        return result
+    return op(x, axis=axis, keepdims=keepdims)
 
 
 _UFUNC_ALIASES = {
@@ -107,10 +121,18 @@ _METHODS: dict[str, Any] = {
     "T": property(lambda self: S.transpose(self)),
     "reshape": _reshape,
     "transpose": _transpose,
-    "sum": lambda self, axis=None, keepdims=False: R.sum(self, axis, keepdims),
-    "mean": lambda self, axis=None, keepdims=False: R.mean(self, axis, keepdims),
-    "max": lambda self, axis=None, keepdims=False: R.max(self, axis, keepdims),
-    "min": lambda self, axis=None, keepdims=False: R.min(self, axis, keepdims),
+    "sum": lambda self, axis=None, dtype=None, out=None, keepdims=False, **_: _reduce(
+        R.sum, self, axis, keepdims, dtype, out
+    ),
+    "mean": lambda self, axis=None, dtype=None, out=None, keepdims=False, **_: _reduce(
+        R.mean, self, axis, keepdims, dtype, out
+    ),
+    "max": lambda self, axis=None, out=None, keepdims=False, **_: _reduce(
+        R.max, self, axis, keepdims, None, out
+    ),
+    "min": lambda self, axis=None, out=None, keepdims=False, **_: _reduce(
+        R.min, self, axis, keepdims, None, out
+    ),
     "item": lambda self: _raw(self).item(),
     "tolist": lambda self: _raw(self).tolist(),
 }

@@ -38,7 +38,7 @@ def _count(x: Any, axis: Axis) -> int:
 
 
 @primitive
-def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
+def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     """Sum of elements over ``axis`` (all by default).
 
     Example:
@@ -107,20 +107,29 @@ def prod(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     return x.prod(axis=axis, keepdims=keepdims)
 
 
-defvjp(
-    prod,
-    lambda dy, y, x, axis=None, keepdims=False: _restore(dy * y, x, axis, keepdims) / x,
-)
+def _prod_vjp(dy: Any, y: Any, x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+    from ._ops_arith import where
+
+    # The product of the other elements, right where x has zeros too.
+    zero = x == 0
+    nonzero_x = where(zero, 1, x)
+    others = prod(nonzero_x, axis=axis, keepdims=True)
+    zeros = zero.sum(axis=_axes(axis, x.ndim), keepdims=True)
+    share = where(zeros == 0, others / nonzero_x, where(zero & (zeros == 1), others, 0))
+    return _restore(dy, x, axis, keepdims) * share
+
+
+defvjp(prod, _prod_vjp)
 
 
 @primitive
-def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
+def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     """Largest element over ``axis``; ties share the gradient."""
     return x.max(axis=axis, keepdims=keepdims)
 
 
 @primitive
-def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001
+def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     """Smallest element over ``axis``; ties share the gradient."""
     return x.min(axis=axis, keepdims=keepdims)
 
@@ -193,5 +202,3 @@ def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
 def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
     """Index of the smallest element (flat index when ``axis`` is None); no gradient."""
     return x.argmin(axis=axis, keepdims=keepdims)
-
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -234,7 +235,7 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> li
         bounds = [0, *indices_or_sections, n]
     axis = axis % x.ndim
     lead = (slice(None),) * axis
-    return [getitem(x, (*lead, slice(a, b))) for a, b in zip(bounds[:-1], bounds[1:])]
+    return [getitem(x, (*lead, slice(a, b))) for a, b in itertools.pairwise(bounds)]
 
 
 @primitive

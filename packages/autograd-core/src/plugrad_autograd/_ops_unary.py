@@ -44,7 +44,7 @@ def _sp(x: Any) -> Any:
     return of(x).special
 
 
-abs = _unary("abs", lambda x: _xp(x).abs(x), lambda dy, y, x: dy * sign(x))  # noqa: A001
+abs = _unary("abs", lambda x: _xp(x).abs(x), lambda dy, y, x: dy * sign(x))
 square = _unary("square", lambda x: x * x, lambda dy, y, x: dy * 2 * x)
 abs2 = square
 sqrt = _unary("sqrt", lambda x: _xp(x).sqrt(x), lambda dy, y, x: dy * 0.5 / y)
@@ -71,9 +71,7 @@ arccosh = _unary("arccosh", lambda x: _xp(x).arccosh(x), lambda dy, y, x: dy / s
 arctanh = _unary("arctanh", lambda x: _xp(x).arctanh(x), lambda dy, y, x: dy / (1 - x * x))
 sinpi = _unary("sinpi", lambda x: _xp(x).sin(_PI * x), lambda dy, y, x: dy * _PI * cospi(x))
 cospi = _unary("cospi", lambda x: _xp(x).cos(_PI * x), lambda dy, y, x: -dy * _PI * sinpi(x))
-erf = _unary(
-    "erf", lambda x: _sp(x).erf(x), lambda dy, y, x: dy * _TWO_OVER_SQRT_PI * exp(-x * x)
-)
+erf = _unary("erf", lambda x: _sp(x).erf(x), lambda dy, y, x: dy * _TWO_OVER_SQRT_PI * exp(-x * x))
 erfc = _unary(
     "erfc", lambda x: _sp(x).erfc(x), lambda dy, y, x: -dy * _TWO_OVER_SQRT_PI * exp(-x * x)
 )
@@ -99,16 +97,15 @@ digamma = _unary("digamma", lambda x: _sp(x).digamma(x), lambda dy, y, x: dy * t
 @primitive
 def polygamma(n: int, x: Any) -> Any:
     """The ``n``-th derivative of the digamma function, differentiable in ``x``."""
-    return of(x).special.polygamma(n, x)
+    out = of(x).special.polygamma(n, x)
+    return out.astype(x.dtype, copy=False) if x.dtype.kind == "f" else out
 
 
 defvjp(polygamma, None, lambda dy, y, n, x: dy * polygamma(n + 1, x))
-trigamma = _unary(
-    "trigamma", lambda x: _sp(x).polygamma(1, x), lambda dy, y, x: dy * polygamma(2, x)
-)
+trigamma = _unary("trigamma", lambda x: polygamma.raw(1, x), lambda dy, y, x: dy * polygamma(2, x))
 
 sign = _discrete("sign", lambda x: _xp(x).sign(x))
-round = _discrete("round", lambda x: _xp(x).round(x))  # noqa: A001
+round = _discrete("round", lambda x: _xp(x).round(x))
 floor = _discrete("floor", lambda x: _xp(x).floor(x))
 ceil = _discrete("ceil", lambda x: _xp(x).ceil(x))
 trunc = _discrete("trunc", lambda x: _xp(x).trunc(x))

@@ -146,8 +146,8 @@ def zerograd(raw: Callable[..., Any]) -> Any:
 
 def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``g`` over the axes along which an argument of ``shape`` was broadcast."""
-    from ._ops_shape import reshape
     from ._ops_reduce import sum as sum_
+    from ._ops_shape import reshape
 
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(

@@ -34,7 +34,14 @@ class Tape:
     """
 
     __slots__ = (
-        "level", "nodes", "lifted", "lifted_params", "active", "value", "grads", "locked",
+        "level",
+        "nodes",
+        "lifted",
+        "lifted_params",
+        "active",
+        "value",
+        "grads",
+        "locked",
         "__weakref__",
     )
 
@@ -54,10 +61,13 @@ class Tape:
         if box is not None:
             return box
         raw = param._value
-        if not isinstance(raw, Box):
-            _lock(self, raw)
-            if self.level > 0:  # let outer tapes differentiate with respect to it too
-                raw = _active[self.level - 1].lift(param)
+        # A Param made by grad(f) for an outer tape holds that tape's box: tapes inside it
+        # lift it again, tapes outside it (or at its level) use the box as it is.
+        base = raw.tape.level if isinstance(raw, Value) and raw.tape.active else -1
+        if self.level - 1 > base:
+            raw = _active[self.level - 1].lift(param)
+        elif base < 0:
+            _lock(self, raw)  # the outermost tape locks, so inner tapes cannot unlock early
         box = Value(raw, self, None, (), None, ())
         self.lifted[id(param)] = box
         self.lifted_params.append(param)
@@ -138,7 +148,7 @@ def record(fn: Any, raw: Any, args: tuple, kwargs: dict) -> Any:
         i = 0
         for a in args:
             if isinstance(a, Box):
-                if a.__class__ is Param:
+                if a.__class__ is not Value:  # a Param (or a subclass of it)
                     box = tape.lifted.get(id(a))
                     a = tape.lift(a) if box is None else box
                 if a.tape is tape:
@@ -204,7 +214,7 @@ def backward(tape: Tape, result: Value) -> None:
         args = node.args
         kwargs = node.kwargs
         for i, parent in node.parents:
-            vjp = vjps[i]
+            vjp = vjps[i] if i < len(vjps) else None
             if vjp is None:
                 continue
             gi = vjp(g, y, *args, **kwargs) if kwargs else vjp(g, y, *args)
