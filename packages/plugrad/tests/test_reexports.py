@@ -1,0 +1,48 @@
+"""The meta-package re-exports every component's public names, flat."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+import plugrad as pg
+
+COMPONENTS = {
+    "backends": "plugrad_backends",
+    "autograd": "plugrad_autograd",
+    "nn": "plugrad_nn",
+    "optim": "plugrad_optim",
+    "data": "plugrad_data",
+    "hyperopt": "plugrad_hyperopt",
+}
+
+
+@pytest.mark.parametrize("alias", list(COMPONENTS))
+def test_every_public_name_of_each_component_is_reexported(alias: str) -> None:
+    module = importlib.import_module(COMPONENTS[alias])
+    assert getattr(pg, alias) is module
+    missing = [n for n in module.__all__ if n not in pg.__all__ or not hasattr(pg, n)]
+    assert not missing, f"plugrad does not re-export {missing} from {module.__name__}"
+
+
+def test_all_names_resolve() -> None:
+    assert [n for n in pg.__all__ if not hasattr(pg, n)] == []
+
+
+def test_knet_canonical_example_through_the_meta_package() -> None:
+    x = pg.Param([1.0, 2.0, 3.0])
+    y = pg.diff(lambda: pg.sum(x * x))
+    assert float(pg.value(y)) == 14.0
+    assert pg.grad(y, x).tolist() == [2.0, 4.0, 6.0]
+
+
+def test_info_lists_components_and_cpu() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "plugrad", "info"], capture_output=True, text=True, check=True
+    ).stdout
+    for dist in ("plugrad-backends", "plugrad-autograd", "plugrad-nn", "plugrad-optim"):
+        assert dist in out
+    assert "cpu" in out and "available" in out

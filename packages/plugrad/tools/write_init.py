@@ -1,0 +1,74 @@
+"""Write ``src/plugrad/__init__.py``: every component's ``__all__``, re-exported explicitly.
+
+Run after a component changes its public names (``python tools/write_init.py``); the test
+``tests/test_reexports.py`` fails until it is run. Explicit imports (not ``import *``) keep
+the flat namespace visible to IDEs and type checkers.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+# Component import name, attribute on the meta-package. On a name clash the earlier
+# component wins, except where PREFER says otherwise.
+COMPONENTS = [
+    ("plugrad_backends", "backends"),
+    ("plugrad_autograd", "autograd"),
+    ("plugrad_nn", "nn"),
+    ("plugrad_optim", "optim"),
+    ("plugrad_data", "data"),
+    ("plugrad_hyperopt", "hyperopt"),
+]
+PREFER: dict[str, str] = {}
+LOCAL = ["info", "__version__"]
+
+HEADER = '''"""plugrad: Knet's "just write the math" deep learning for Python, in one namespace.
+
+Every public name of the components is re-exported flat (``pg.Param``, ``pg.conv4``,
+``pg.Adam``, ``pg.minibatch``, ``pg.hyperband``...); the components themselves are
+``pg.backends``, ``pg.autograd``, ``pg.nn``, ``pg.optim``, ``pg.data``, ``pg.hyperopt``.
+This file is written by ``tools/write_init.py``.
+
+Example:
+    >>> import plugrad as pg
+    >>> x = pg.Param([1.0, 2.0, 3.0])
+    >>> pg.grad(pg.diff(lambda: pg.sum(x * x)), x)
+    array([2., 4., 6.], dtype=float32)
+"""
+
+'''
+
+
+def main() -> None:
+    owner: dict[str, str] = {}
+    for module, _ in COMPONENTS:
+        names = importlib.import_module(module).__all__
+        for name in names:
+            if name in PREFER:
+                owner[name] = PREFER[name]
+            else:
+                owner.setdefault(name, module)
+    lines = [HEADER]
+    for module, alias in COMPONENTS:
+        lines.append(f"import {module} as {alias}\n")
+    lines.append("\n")
+    for module, _ in COMPONENTS:
+        mine = sorted(n for n, m in owner.items() if m == module)
+        if not mine:
+            continue
+        lines.append(f"from {module} import (\n")
+        lines.extend(f"    {n},\n" for n in mine)
+        lines.append(")\n")
+    lines.append("\nfrom ._info import info\n\n")
+    lines.append('__version__ = "0.1.0"\n\n')
+    everything = sorted({*owner, *LOCAL, *(a for _, a in COMPONENTS)} - {"__version__"})
+    lines.append("__all__ = [\n")
+    lines.extend(f'    "{n}",\n' for n in everything)
+    lines.append("]\n")
+    target = Path(__file__).resolve().parents[1] / "src" / "plugrad" / "__init__.py"
+    target.write_text("".join(lines))
+
+
+if __name__ == "__main__":
+    main()
