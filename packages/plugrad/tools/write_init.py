@@ -45,6 +45,8 @@ def main() -> None:
     for module, _ in COMPONENTS:
         names = importlib.import_module(module).__all__
         for name in names:
+            if name in LOCAL:  # the meta-package's own version wins
+                continue
             if name in PREFER:
                 owner[name] = PREFER[name]
             else:

@@ -32,7 +32,6 @@ from plugrad_backends import (
     get,
     gpu,
     hookimpl,
-    info,
     mixed_backends_error,
     of,
     plugin_manager,
