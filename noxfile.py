@@ -1,4 +1,4 @@
-"""Every task of the plugrad monorepo: tests per package, integration, lint, build, demo, docs, bench.
+"""Every task of the plugrad monorepo: package tests, integration, lint, build, demo, docs, bench.
 
 The package list comes from a glob of ``packages/*/pyproject.toml`` and
 ``plugins/*/pyproject.toml``; sibling dependencies are installed from the checkout.
@@ -7,10 +7,10 @@ The package list comes from a glob of ``packages/*/pyproject.toml`` and
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 import nox
+import tomllib
 
 ROOT = Path(__file__).parent
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -79,8 +79,9 @@ def package(session: nox.Session, project: str) -> None:
     _install_local(session, project)
     session.install("pytest", "hypothesis")
     tests = PROJECTS[project] / "tests"
-    session.run("python", "-m", "pytest", str(tests), "-q", "-p", "no:cacheprovider",
-                *session.posargs)
+    session.run(
+        "python", "-m", "pytest", str(tests), "-q", "-p", "no:cacheprovider", *session.posargs
+    )
 
 
 @nox.session
@@ -88,8 +89,16 @@ def integration(session: nox.Session) -> None:
     """End-to-end tests across packages: tutorials, save/load, third-party plugins."""
     _install_local(session, "plugrad")
     session.install("pytest", "hypothesis", "distributed>=2024.1")
-    session.run("python", "-m", "pytest", "integration_tests", "-q", "-p", "no:cacheprovider",
-                *session.posargs)
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "integration_tests",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+    )
 
 
 @nox.session(python=False)
@@ -114,8 +123,9 @@ def build(session: nox.Session) -> None:
     session.install("build")
     dist = ROOT / "dist"
     for folder in PROJECTS.values():
-        session.run("python", "-m", "build", "--installer", "uv", "--outdir", str(dist),
-                    str(folder))
+        session.run(
+            "python", "-m", "build", "--installer", "uv", "--outdir", str(dist), str(folder)
+        )
     check = session.create_tmp()
     session.run("uv", "venv", "-q", "--clear", f"{check}/venv", external=True)
     py = f"{check}/venv/bin/python"
@@ -123,8 +133,12 @@ def build(session: nox.Session) -> None:
     # cupy and a GPU: it is installed with `plugrad[cuda]`, not here).
     wheels = [str(w) for w in sorted(dist.glob("plugrad*.whl")) if "plugrad_cuda" not in w.name]
     session.run("uv", "pip", "install", "-q", "--python", py, *wheels, external=True)
-    session.run(py, "-c", "import plugrad as pg; print(pg.__version__, pg.backends.available())",
-                external=True)
+    session.run(
+        py,
+        "-c",
+        "import plugrad as pg; print(pg.__version__, pg.backends.available())",
+        external=True,
+    )
     session.run(py, "-m", "plugrad", "info", external=True)
 
 
