@@ -78,7 +78,25 @@ def minimize(
             f"{optimizer!r} ({type(optimizer).__name__})"
         )
     fixed = None if params is None else ag.params(params)
-    return _steps(f, data, optimizer, fixed)
+    steps = _steps(f, data, optimizer, fixed)
+    return _Sized(steps, len(data)) if hasattr(data, "__len__") else steps
+
+
+class _Sized(Iterator[float]):
+    """A lazy iterator that knows how many steps it will take (so ``progress`` shows a bar)."""
+
+    def __init__(self, steps: Iterator[float], length: int) -> None:
+        self._steps = steps
+        self._length = length
+
+    def __iter__(self) -> Iterator[float]:
+        return self
+
+    def __next__(self) -> float:
+        return next(self._steps)
+
+    def __len__(self) -> int:
+        return self._length
 
 
 def _steps(

@@ -1,0 +1,148 @@
+"""plugrad's neural-network ops: Knet's conv4/pool/batchnorm/dropout/RNN, losses, inits.
+
+Layouts follow plugrad's translation of Knet (row-major, batch first): images NCHW and
+NCDHW, filters (O, I, kH, kW), class scores (N, classes) with 0-based labels, dense
+weights (in_features, out_features), sequences (T, B, X).
+
+Example:
+    >>> import numpy as np, plugrad_nn as nn
+    >>> x = np.ones((2, 1, 8, 8), dtype=np.float32)
+    >>> w = nn.param(4, 1, 3, 3)
+    >>> nn.pool(nn.relu(nn.conv4(w, x, padding=1))).shape
+    (2, 4, 4, 4)
+"""
+
+from plugrad_autograd import logsumexp, tanh
+
+from ._activations import (
+    elu,
+    gelu,
+    leaky_relu,
+    logp,
+    logsoftmax,
+    relu,
+    selu,
+    sigm,
+    sigmoid,
+    softmax,
+    softplus,
+)
+from ._conv import conv4, deconv4
+from ._dropout import dropout
+from ._init import (
+    bilinear,
+    fans,
+    gaussian,
+    kaiming_normal,
+    kaiming_uniform,
+    param,
+    param0,
+    xavier,
+    xavier_normal,
+    xavier_uniform,
+)
+from ._layers import (
+    GRU,
+    LSTM,
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
+    AvgPool,
+    BatchNorm,
+    Conv,
+    ConvTranspose,
+    Dense,
+    Dropout,
+    Embedding,
+    Flatten,
+    Graph,
+    Identity,
+    Layer,
+    LayerInputError,
+    MaxPool,
+    ModelSummary,
+    Reshape,
+    Sequential,
+    Softmax,
+    automode,
+    summary,
+    testmode,
+    to,
+    trainmode,
+)
+from ._losses import accuracy, bce, logistic, mae, mse, nll, zeroone
+from ._norm import BNMoments, batchnorm, bnmoments, bnparams
+from ._pool import pool, unpool
+from ._rnn import RNN, rnnparam, rnnparams
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "AdaptiveAvgPool",
+    "AdaptiveMaxPool",
+    "AvgPool",
+    "BNMoments",
+    "BatchNorm",
+    "Conv",
+    "ConvTranspose",
+    "Dense",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "Graph",
+    "Identity",
+    "Layer",
+    "LayerInputError",
+    "MaxPool",
+    "ModelSummary",
+    "Reshape",
+    "Sequential",
+    "Softmax",
+    "accuracy",
+    "automode",
+    "batchnorm",
+    "bce",
+    "bilinear",
+    "bnmoments",
+    "bnparams",
+    "conv4",
+    "deconv4",
+    "dropout",
+    "elu",
+    "fans",
+    "gaussian",
+    "gelu",
+    "kaiming_normal",
+    "kaiming_uniform",
+    "leaky_relu",
+    "logistic",
+    "logp",
+    "logsoftmax",
+    "logsumexp",
+    "mae",
+    "mse",
+    "nll",
+    "param",
+    "param0",
+    "pool",
+    "relu",
+    "rnnparam",
+    "rnnparams",
+    "selu",
+    "sigm",
+    "sigmoid",
+    "softmax",
+    "softplus",
+    "summary",
+    "tanh",
+    "testmode",
+    "to",
+    "trainmode",
+    "unpool",
+    "xavier",
+    "xavier_normal",
+    "xavier_uniform",
+    "zeroone",
+]

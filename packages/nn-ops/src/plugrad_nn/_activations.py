@@ -1,0 +1,244 @@
+"""Activations and normalizers, each a primitive with its gradient rule beside it.
+
+Rules reuse the output where the derivative is a function of it (relu, sigm, elu, selu,
+softmax, logsoftmax) and are written with plugrad ops, so they differentiate again.
+
+Axis choice: Knet's ``softmax``/``logsoftmax``/``logp`` normalize the whole array by
+default (``dims=:``). Here they normalize along ``axis=-1``: scores are (N, classes) with
+instances in rows (the row-major reading of Knet's (classes, N)), and normalizing each
+instance's scores is what these functions are called for. Pass ``axis=None`` for Knet's
+whole-array behaviour. ``logsumexp`` is autograd's, whose default (``axis=None``) is Knet's.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import plugrad_autograd as ag
+
+from ._common import quiet
+
+_SELU_LAMBDA = 1.0507009873554805
+_SELU_ALPHA = 1.6732632423543778
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_GELU_K = math.sqrt(2.0 / math.pi)
+_GELU_C = 0.044715
+
+
+@ag.primitive
+def relu(x: Any) -> Any:
+    """Rectified linear unit ``max(0, x)``.
+
+    Example:
+        >>> import numpy as np, plugrad_nn as nn
+        >>> nn.relu(np.array([-1.0, 2.0]))
+        array([0., 2.])
+    """
+    return ag.xp_of(x).maximum(x, 0)
+
+
+ag.defvjp(relu, lambda dy, y, x: dy * (y > 0))
+
+
+@ag.primitive
+def leaky_relu(x: Any, alpha: float = 0.01) -> Any:
+    """Leaky rectifier: ``x`` where positive, ``alpha * x`` elsewhere.
+
+    Example:
+        >>> import numpy as np, plugrad_nn as nn
+        >>> nn.leaky_relu(np.array([-1.0, 2.0]), 0.1)
+        array([-0.1,  2. ])
+    """
+    return ag.xp_of(x).where(x > 0, x, x * alpha)
+
+
+ag.defvjp(leaky_relu, lambda dy, y, x, alpha=0.01: ag.where(x > 0, dy, dy * alpha))
+
+
+@ag.primitive
+def elu(x: Any, alpha: float = 1.0) -> Any:
+    """Exponential linear unit: ``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere.
+
+    Example:
+        >>> import numpy as np, plugrad_nn as nn
+        >>> nn.elu(np.array([0.0, 1.0]))
+        array([0., 1.])
+    """
+    xp = ag.xp_of(x)
+    return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
+
+
+ag.defvjp(elu, lambda dy, y, x, alpha=1.0: ag.where(x > 0, dy, dy * (y + alpha)))
+
+
+@ag.primitive
+def selu(x: Any) -> Any:
+    """Scaled ELU with Klambauer et al.'s constants ``λ = 1.0507009873554805``,
+    ``α = 1.6732632423543778``: ``λ * (x > 0 ? x : α * (exp(x) - 1))``.
+
+    Example:
+        >>> import numpy as np, plugrad_nn as nn
+        >>> round(float(nn.selu(np.array(1.0))), 6)
+        1.050701
+    """
+    xp = ag.xp_of(x)
+    neg = (_SELU_LAMBDA * _SELU_ALPHA) * xp.expm1(xp.minimum(x, 0))
+    return xp.where(x > 0, x * _SELU_LAMBDA, neg)
+
+
+ag.defvjp(
+    selu,
+    lambda dy, y, x: ag.where(x > 0, dy * _SELU_LAMBDA, dy * (y + _SELU_LAMBDA * _SELU_ALPHA)),
+)
+
+
+def _sigm_raw(xp: Any, x: Any) -> Any:
+    with quiet(xp):  # exp(-x) overflows to inf for very negative x, giving 1/inf = 0
+        t = xp.exp(-x)
+        t += 1
+        return xp.reciprocal(t, out=t)
+
+
+@ag.primitive
+def sigm(x: Any) -> Any:
+    """Knet's ``sigm``: the logistic sigmoid ``1 / (1 + exp(-x))``, stable for any ``x``.
+
+    Example:
+        >>> import numpy as np, plugrad_nn as nn
+        >>> nn.sigm(np.array([0.0, -1000.0, 1000.0]))
+        array([0.5, 0. , 1. ])
+    """
+    return _sigm_raw(ag.xp_of(x), x)
+
+
+ag.defvjp(sigm, lambda dy, y, x: dy * y * (1 - y))
+
+sigmoid = sigm
+
+
+@ag.primitive
+def softplus(x: Any) -> Any:
+    """``log(1 + exp(x))`` computed stably; its derivative is ``sigm(x)``.
+
+    Example:
+        >>> import numpy as np, plugrad_nn as nn
+        >>> nn.softplus(np.array([0.0, 1000.0])).round(4).tolist()
+        [0.6931, 1000.0]
+    """
+    return ag.xp_of(x).logaddexp(0, x)
+
+
+ag.defvjp(softplus, lambda dy, y, x: dy * sigm(x))
+
+
+def _gelu_flag(approximate: bool | str) -> bool:
+    if approximate in (True, "tanh"):
+        return True
+    if approximate in (False, "none"):
+        return False
+    raise ValueError(
+        f"gelu: approximate must be False/'none' (exact erf form) or True/'tanh', "
+        f"got {approximate!r}"
+    )
+
+
+@ag.primitive
+def gelu(x: Any, approximate: bool | str = False) -> Any:
+    """Gaussian error linear unit ``x * Φ(x)``, exact (erf) form by default.
+
+    ``approximate=True`` (or ``"tanh"``) uses Hendrycks and Gimpel's tanh approximation
+    ``0.5 * x * (1 + tanh(sqrt(2/π) * (x + 0.044715 * x**3)))``.
+
+    Example:
+        >>> import numpy as np, plugrad_nn as nn
+        >>> round(float(nn.gelu(np.array(1.0))), 6)
+        0.841345
+    """
+    backend = ag.backend_of(x)
+    if _gelu_flag(approximate):
+        t = backend.xp.tanh(_GELU_K * (x + _GELU_C * x * x * x))
+        return 0.5 * x * (1 + t)
+    return 0.5 * x * (1 + backend.special.erf(x * _SQRT_HALF))
+
+
+def _gelu_vjp(dy: Any, y: Any, x: Any, approximate: bool | str = False) -> Any:
+    if _gelu_flag(approximate):
+        t = ag.tanh(_GELU_K * (x + _GELU_C * x * x * x))
+        slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _GELU_K * (1 + 3 * _GELU_C * x * x)
+        return dy * slope
+    cdf = 0.5 * (1 + ag.erf(x * _SQRT_HALF))
+    return dy * (cdf + x * ag.exp(-0.5 * x * x) * _INV_SQRT_2PI)
+
+
+ag.defvjp(gelu, _gelu_vjp)
+
+
+# -- normalizers -----------------------------------------------------------------------------
+
+
+@ag.primitive
+def softmax(x: Any, axis: int | None = -1) -> Any:
+    """``exp(x)`` normalized to sum 1 along ``axis`` (the class axis, -1, by default).
+
+    Stable for large scores (the maximum is subtracted first). ``axis=None`` normalizes the
+    whole array, Knet's default.
+
+    Example:
+        >>> import numpy as np, plugrad_nn as nn
+        >>> nn.softmax(np.array([[1000.0, 1000.0]]))
+        array([[0.5, 0.5]])
+    """
+    xp = ag.xp_of(x)
+    e = xp.exp(x - x.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+@ag.primitive
+def _softmax_grad(dy: Any, y: Any, axis: int | None) -> Any:
+    g = dy * y
+    g -= y * g.sum(axis=axis, keepdims=True)
+    return g
+
+
+ag.defvjp(softmax, lambda dy, y, x, axis=-1: _softmax_grad(dy, y, axis))
+ag.defvjp(
+    _softmax_grad,
+    lambda g, _, dy, y, axis: _softmax_grad(g, y, axis),
+    lambda g, _, dy, y, axis: (
+        g * (dy - ag.sum(dy * y, axis=axis, keepdims=True))
+        - ag.sum(g * y, axis=axis, keepdims=True) * dy
+    ),
+)
+
+
+@ag.primitive
+def logsoftmax(x: Any, axis: int | None = -1) -> Any:
+    """Log-probabilities ``x - logsumexp(x)`` along ``axis`` (-1 by default), stably.
+
+    Example:
+        >>> import numpy as np, plugrad_nn as nn
+        >>> nn.logsoftmax(np.array([[0.0, 0.0]])).round(4)
+        array([[-0.6931, -0.6931]])
+    """
+    xp = ag.xp_of(x)
+    shifted = x - x.max(axis=axis, keepdims=True)
+    shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted
+
+
+@ag.primitive
+def _logsoftmax_grad(dy: Any, y: Any, axis: int | None) -> Any:
+    return dy - ag.xp_of(y).exp(y) * dy.sum(axis=axis, keepdims=True)
+
+
+ag.defvjp(logsoftmax, lambda dy, y, x, axis=-1: _logsoftmax_grad(dy, y, axis))
+ag.defvjp(
+    _logsoftmax_grad,
+    lambda g, _, dy, y, axis: g - ag.sum(g * ag.exp(y), axis=axis, keepdims=True),
+    lambda g, _, dy, y, axis: -g * ag.exp(y) * ag.sum(dy, axis=axis, keepdims=True),
+)
+
+logp = logsoftmax

@@ -1,0 +1,134 @@
+"""Helpers shared by the op families: argument checks, errors, state saved for backward."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from numbers import Integral
+from typing import Any
+
+import plugrad_autograd as ag
+from plugrad_backends import Backend, BackendError, mixed_backends_error
+
+_BOXES = (ag.Param, ag.Value)
+
+
+class Saved:
+    """What a forward pass leaves for its backward pass (PyTorch's ``ctx``).
+
+    Each call of an op passes a fresh ``Saved`` to its primitive; the raw forward fills it
+    and the vjps read it, so the backward pass reuses what the forward computed (im2col
+    columns, argmax positions, normalized activations...) instead of recomputing it.
+    """
+
+    def __repr__(self) -> str:
+        return f"Saved({', '.join(sorted(vars(self)))})"
+
+
+def op_error(op: str, message: str, cls: type[Exception] = ValueError) -> Exception:
+    """An exception naming ``op`` that primitives pass through without rewording."""
+    err = cls(f"{op}: {message}")
+    err.plugrad_op = op  # type: ignore[attr-defined]
+    return err
+
+
+def shape_of(x: Any) -> tuple[int, ...]:
+    return tuple(getattr(ag.value(x), "shape", ()))
+
+
+def backend_for(op: str, *arrays: Any) -> Backend:
+    """The backend of ``arrays``; a mix of backends is an error naming ``op``."""
+    raws = tuple(ag.value(a) for a in arrays if a is not None)
+    try:
+        return ag.backend_of(*raws)
+    except BackendError:
+        raise mixed_backends_error(raws, op) from None
+
+
+def recording(*args: Any) -> bool:
+    """True when a ``diff`` is recording and one of ``args`` is a Param or recorded value."""
+    return ag.training() and any(isinstance(a, _BOXES) for a in args)
+
+
+def is_box(x: Any) -> bool:
+    return isinstance(x, _BOXES)
+
+
+def spatial(value: Any, nd: int, name: str, op: str, minimum: int = 0) -> tuple[int, ...]:
+    """``value`` (an int or a sequence of ``nd`` ints) as a tuple of ``nd`` ints."""
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        items = tuple(value)
+    else:
+        items = (value,) * nd
+    if len(items) != nd or not all(isinstance(v, Integral) for v in items):
+        raise op_error(
+            op,
+            f"{name} must be an int or a sequence of {nd} ints (one per spatial dimension, "
+            f"in array order), got {value!r}",
+        )
+    items = tuple(int(v) for v in items)
+    if any(v < minimum for v in items):
+        raise op_error(op, f"{name} must be >= {minimum} in every dimension, got {value!r}")
+    return items
+
+
+def quiet(xp: Any) -> Any:
+    """Silence overflow warnings where an overflow gives the right limit (exp(-x) -> inf)."""
+    errstate = getattr(xp, "errstate", None)
+    if errstate is None:
+        return contextlib.nullcontext()
+    return errstate(over="ignore", under="ignore")
+
+
+def prod(values: Sequence[int]) -> int:
+    n = 1
+    for v in values:
+        n *= v
+    return n
+
+
+def no_second_order(op: str) -> Any:
+    """A vjp for a backward op that has no derivative rule of its own: a clear error."""
+
+    def vjp(*_: Any, **__: Any) -> Any:
+        raise NotImplementedError(
+            f"{op}: second derivatives are not implemented; differentiate it once, or "
+            "rewrite the computation with differentiable plugrad ops"
+        )
+
+    return vjp
+
+
+def resolve_atype(atype: Any, op: str) -> tuple[Backend, Any]:
+    """Knet's ``atype`` as (backend, dtype): a dtype, a backend (name), or a pair of them.
+
+    None means the default backend and the default float dtype (float32).
+    """
+    import numpy as np
+
+    import plugrad_backends as B
+
+    backend, dtype = None, None
+    items = atype if isinstance(atype, (tuple, list)) else (atype,)
+    for item in items:
+        if item is None:
+            continue
+        if isinstance(item, Backend):
+            backend = item
+            continue
+        if isinstance(item, str) and item.split(":", 1)[0] in B.registered():
+            backend = B.get(item)
+            continue
+        try:
+            dtype = np.dtype(item)
+        except TypeError:
+            if isinstance(item, str):
+                backend = B.get(item)  # an unknown backend: its error says what to install
+                continue
+            raise op_error(
+                op,
+                f"atype must be a dtype (e.g. 'float64'), a backend name "
+                f"({', '.join(B.registered())}) or a pair of them, got {atype!r}",
+                TypeError,
+            ) from None
+    return (backend or B.current()), (dtype if dtype is not None else B.default_dtype())

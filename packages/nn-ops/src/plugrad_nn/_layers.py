@@ -1,0 +1,42 @@
+"""The layer half of plugrad_nn in one place: layers, containers and model utilities."""
+
+from ._containers import Graph, Sequential
+from ._device import to
+from ._layers_base import Layer, LayerInputError
+from ._layers_conv import Conv, ConvTranspose
+from ._layers_dense import Dense, Embedding
+from ._layers_norm import BatchNorm, Dropout
+from ._layers_pool import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, MaxPool
+from ._layers_rnn import GRU, LSTM
+from ._layers_shape import Flatten, Identity, Reshape, Softmax
+from ._modes import automode, testmode, trainmode
+from ._summary import ModelSummary, summary
+
+__all__ = [
+    "GRU",
+    "LSTM",
+    "AdaptiveAvgPool",
+    "AdaptiveMaxPool",
+    "AvgPool",
+    "BatchNorm",
+    "Conv",
+    "ConvTranspose",
+    "Dense",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "Graph",
+    "Identity",
+    "Layer",
+    "LayerInputError",
+    "MaxPool",
+    "ModelSummary",
+    "Reshape",
+    "Sequential",
+    "Softmax",
+    "automode",
+    "summary",
+    "testmode",
+    "to",
+    "trainmode",
+]

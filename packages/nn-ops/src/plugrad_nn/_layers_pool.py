@@ -1,0 +1,234 @@
+"""Pooling layers: ``MaxPool``, ``AvgPool`` and the adaptive ones, on the functional pool."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import plugrad_autograd as ag
+import plugrad_backends as B
+
+from ._layers_base import Layer, shape_of
+from ._pool import pool
+
+IntOrTuple = int | tuple[int, ...]
+
+
+def _spatial(name: str, value: Any, where: str, minimum: int) -> IntOrTuple:
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    if len(items) not in (1, 2, 3) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in items
+    ):
+        raise ValueError(
+            f"{where}: {name} must be an int >= {minimum} or a tuple of 2 or 3 of them "
+            f"(array order: (H, W) or (D, H, W)), got {value!r}"
+        )
+    return tuple(int(v) for v in items) if isinstance(value, (tuple, list)) else int(value)
+
+
+def _text(value: IntOrTuple) -> str:
+    return str(value) if isinstance(value, int) else "x".join(map(str, value))
+
+
+def _spatial_shape(layer: Layer, x: Any, *sizes: IntOrTuple | None) -> tuple[int, ...]:
+    """The input's shape, checked to be (N, C, H, W) or (N, C, D, H, W) as ``sizes`` ask."""
+    shape = shape_of(x)
+    fixed = {len(s) for s in sizes if isinstance(s, tuple)}
+    nd = fixed.pop() if len(fixed) == 1 else None
+    if fixed or len(shape) not in (4, 5) or (nd is not None and len(shape) != nd + 2):
+        layout = {2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}.get(
+            nd, "(N, C, H, W) or (N, C, D, H, W)"
+        )
+        raise layer.bad_input(f"expected input of shape {layout}, got shape {shape}")
+    return shape
+
+
+def _full(value: IntOrTuple, nd: int) -> tuple[int, ...]:
+    return value if isinstance(value, tuple) else (value,) * nd
+
+
+class _Pool(Layer):
+    """Window pooling on :func:`pool`; subclasses choose the pool mode."""
+
+    def __init__(
+        self, kernel_size: IntOrTuple, stride: IntOrTuple | None = None, padding: IntOrTuple = 0
+    ) -> None:
+        where = type(self).__name__
+        self.kernel_size = _spatial("kernel_size", kernel_size, where, 1)
+        self.stride = None if stride is None else _spatial("stride", stride, where, 1)
+        self.padding = _spatial("padding", padding, where, 0)
+
+    def _pool_mode(self) -> int:
+        raise NotImplementedError
+
+    def forward(self, x: Any) -> Any:
+        """Pool ``x`` of shape (N, C, H, W) or (N, C, D, H, W) over the spatial axes."""
+        shape = _spatial_shape(self, x, self.kernel_size, self.stride, self.padding)
+        nd = len(shape) - 2
+        window, padding = _full(self.kernel_size, nd), _full(self.padding, nd)
+        padded = tuple(n + 2 * p for n, p in zip(shape[2:], padding))
+        if any(k > n for k, n in zip(window, padded)):
+            raise self.bad_input(
+                f"the window {window} is larger than the input's spatial size {shape[2:]} "
+                f"(padded: {padded}); got shape {shape}"
+            )
+        stride = None if self.stride is None else _full(self.stride, nd)
+        return pool(x, window=window, padding=padding, stride=stride, mode=self._pool_mode())
+
+    def __repr__(self) -> str:
+        parts = [_text(self.kernel_size)]
+        if self.stride is not None and self.stride != self.kernel_size:
+            parts.append(f"stride={_text(self.stride)}")
+        if self.padding:
+            parts.append(f"padding={_text(self.padding)}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+@ag.serializable
+class MaxPool(_Pool):
+    """Max pooling over windows of ``kernel_size`` (2-D or 3-D, from the input's rank).
+
+    ``stride`` defaults to the window; ``padding`` never wins the maximum. Spatial
+    arguments are an int or a tuple in array order.
+
+    Example:
+        >>> import numpy as np, plugrad_nn as nn
+        >>> x = np.arange(16.0, dtype="float32").reshape(1, 1, 4, 4)
+        >>> nn.MaxPool(2)(x)[0, 0].tolist()
+        [[5.0, 7.0], [13.0, 15.0]]
+    """
+
+    def _pool_mode(self) -> int:
+        return 0
+
+
+@ag.serializable
+class AvgPool(_Pool):
+    """Average pooling over windows of ``kernel_size`` (2-D or 3-D, from the input's rank).
+
+    ``stride`` defaults to the window. Padded zeros count in the average, as in PyTorch
+    and GradValley; ``count_include_pad=False`` averages over the real inputs only.
+
+    Example:
+        >>> import numpy as np, plugrad_nn as nn
+        >>> x = np.arange(16.0, dtype="float32").reshape(1, 1, 4, 4)
+        >>> nn.AvgPool(2)(x)[0, 0].tolist()
+        [[2.5, 4.5], [10.5, 12.5]]
+    """
+
+    def __init__(
+        self,
+        kernel_size: IntOrTuple,
+        stride: IntOrTuple | None = None,
+        padding: IntOrTuple = 0,
+        count_include_pad: bool = True,
+    ) -> None:
+        super().__init__(kernel_size, stride, padding)
+        self.count_include_pad = bool(count_include_pad)
+
+    def _pool_mode(self) -> int:
+        return 1 if self.count_include_pad else 2
+
+
+def adaptive_bins(size: int, out: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive pooling bins: ``[floor(i*size/out), ceil((i+1)*size/out))``.
+
+    Example:
+        >>> from plugrad_nn._layers_pool import adaptive_bins
+        >>> adaptive_bins(5, 3)
+        [(0, 2), (1, 4), (3, 5)]
+    """
+    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
+
+
+def _move_last(x: Any, axis: int) -> Any:
+    return x if axis == len(shape_of(x)) - 1 else ag.swapaxes(x, axis, -1)
+
+
+class _AdaptivePool(Layer):
+    """Pooling to a fixed output size with PyTorch's bins, on :func:`pool` when uniform."""
+
+    def __init__(self, output_size: IntOrTuple) -> None:
+        self.output_size = _spatial("output_size", output_size, type(self).__name__, 1)
+
+    def forward(self, x: Any) -> Any:
+        """Pool ``x`` (N, C, H, W) or (N, C, D, H, W) to ``output_size`` spatially."""
+        shape = _spatial_shape(self, x, self.output_size)
+        sizes = shape[2:]
+        out = _full(self.output_size, len(sizes))
+        if all(n % m == 0 for n, m in zip(sizes, out)):
+            window = tuple(n // m for n, m in zip(sizes, out))
+            return pool(x, window=window, stride=window, mode=self._pool_mode())
+        for axis, (n, m) in enumerate(zip(sizes, out), start=2):
+            if n != m:
+                x = self._along(x, axis, n, m)
+        return x
+
+    def _along(self, x: Any, axis: int, size: int, out: int) -> Any:
+        raise NotImplementedError
+
+    def _pool_mode(self) -> int:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({_text(self.output_size)})"
+
+
+@ag.serializable
+class AdaptiveMaxPool(_AdaptivePool):
+    """Max pooling to a fixed spatial ``output_size``, for any input size.
+
+    Output element ``i`` (per axis) takes the maximum over inputs
+    ``floor(i*in/out) <= j < ceil((i+1)*in/out)`` (PyTorch's bins; an output larger than
+    the input repeats inputs). Uniform bins run on :func:`pool`, others on a gather.
+
+    Example:
+        >>> import numpy as np, plugrad_nn as nn
+        >>> x = np.arange(5.0, dtype="float32").reshape(1, 1, 1, 5)
+        >>> nn.AdaptiveMaxPool((1, 3))(x).tolist()
+        [[[[1.0, 3.0, 4.0]]]]
+    """
+
+    def _pool_mode(self) -> int:
+        return 0
+
+    def _along(self, x: Any, axis: int, size: int, out: int) -> Any:
+        bins = adaptive_bins(size, out)
+        width = max(end - start for start, end in bins)
+        # Short bins repeat their last index: a repeated element leaves the maximum (and,
+        # as ties share the gradient and repeats add back up, the gradient) unchanged.
+        index = np.array(
+            [[min(start + k, end - 1) for k in range(width)] for start, end in bins]
+        ).reshape(-1)
+        moved = _move_last(x, axis)
+        gathered = ag.take(moved, B.array(index, device=ag.backend_of(x)), axis=-1)
+        gathered = ag.reshape(gathered, (*gathered.shape[:-1], out, width))
+        return _move_last(ag.max(gathered, axis=-1), axis)
+
+
+@ag.serializable
+class AdaptiveAvgPool(_AdaptivePool):
+    """Average pooling to a fixed spatial ``output_size``, for any input size.
+
+    Output element ``i`` (per axis) averages inputs
+    ``floor(i*in/out) <= j < ceil((i+1)*in/out)`` (PyTorch's bins; an output larger than
+    the input repeats inputs). Uniform bins run on :func:`pool`, others as a product with
+    a small averaging matrix per axis.
+
+    Example:
+        >>> import numpy as np, plugrad_nn as nn
+        >>> x = np.arange(5.0, dtype="float32").reshape(1, 1, 1, 5)
+        >>> nn.AdaptiveAvgPool((1, 3))(x).tolist()
+        [[[[0.5, 2.0, 3.5]]]]
+    """
+
+    def _pool_mode(self) -> int:
+        return 1
+
+    def _along(self, x: Any, axis: int, size: int, out: int) -> Any:
+        weights = np.zeros((size, out))
+        for i, (start, end) in enumerate(adaptive_bins(size, out)):
+            weights[start:end, i] = 1.0 / (end - start)
+        averaging = B.array(weights, device=ag.backend_of(x), dtype=ag.value(x).dtype)
+        return _move_last(ag.matmul(_move_last(x, axis), averaging), axis)
