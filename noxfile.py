@@ -157,3 +157,17 @@ def docs(session: nox.Session) -> None:
     build = ROOT / "docs" / "_build"
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", str(build / "html"))
     session.run("sphinx-build", "-W", "-b", "doctest", "docs", str(build / "doctest"))
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """plugrad against PyTorch, JAX (eager and jit) and HIPS autograd, in one interleaved run.
+
+    Writes the table to stdout and ``benchmarks/RESULTS.md``. Pass options through, e.g.
+    ``nox -s bench -- --quick`` or ``-- --workloads mlp,lenet``.
+    """
+    _install_local(session, "plugrad")
+    # torch 2.13.0's CPU wheel is found by pip's configuration, not by uv: install it with pip.
+    session.install("pip", "jax", "jaxlib", "autograd", "threadpoolctl")
+    session.run("python", "-m", "pip", "install", "--quiet", "torch==2.13.0")
+    session.run("python", "benchmarks/run.py", *session.posargs)
