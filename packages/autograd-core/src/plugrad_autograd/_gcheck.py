@@ -56,7 +56,7 @@ def gcheck(
     ok = True
     try:
         for p in ps:
-            p._value = p._value.astype("float64")
+            p._value = p._value.astype("float64", order="C")  # flat views below
         tape = diff(f, *args, **kw)
         for k, p in enumerate(ps):
             g = grad(tape, p)

@@ -111,11 +111,38 @@ def scatter_add(dy: Any, index: Any, shape: tuple[int, ...]) -> Any:
     xp = xp_of(dy)
     out = xp.zeros(shape, dtype=dy.dtype)
     index = _open_index(index)
-    if _has_arrays(index):
+    rows = _row_index(index)
+    if rows is not None and hasattr(xp.add, "reduceat"):
+        _add_rows(xp, out, rows, dy)
+    elif _has_arrays(index):
         add_at(xp, out, index, dy)
     else:
         out[index] = dy
     return out
+
+
+def _row_index(index: Any) -> Any:
+    """The integer array when ``index`` picks whole rows (``x[idx]``), else None."""
+    if isinstance(index, tuple):
+        if len(index) != 1:
+            return None
+        index = index[0]
+    dtype = getattr(index, "dtype", None)
+    return index if dtype is not None and dtype.kind in "iu" else None
+
+
+def _add_rows(xp: Any, out: Any, rows: Any, values: Any) -> None:
+    # out[rows] += values with repeated rows summed: sorting and one reduceat is several
+    # times faster than numpy's add.at (the embedding gradient's hot spot).
+    flat = rows.reshape(-1)
+    if flat.size == 0:
+        return
+    values = values.reshape((flat.size, *out.shape[1:]))
+    flat = xp.where(flat < 0, flat + out.shape[0], flat)
+    order = xp.argsort(flat, kind="stable")
+    ordered = flat[order]
+    starts = xp.flatnonzero(xp.concatenate(([True], ordered[1:] != ordered[:-1])))
+    out[ordered[starts]] += xp.add.reduceat(values[order], starts, axis=0)
 
 
 def add_at(xp: Any, out: Any, index: Any, values: Any) -> None:

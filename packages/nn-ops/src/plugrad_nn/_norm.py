@@ -32,6 +32,13 @@ class BNMoments:
         momentum: weight of the newest batch in the running averages.
         mean: the running mean, or None before the first call.
         var: the running variance, or None before the first call.
+
+    Example:
+        >>> import numpy as np, plugrad_nn as nn
+        >>> m = nn.BNMoments(momentum=0.5)
+        >>> _ = nn.batchnorm(np.array([[1.0], [3.0]]), m, training=True)
+        >>> m.mean.tolist(), m.var.tolist()
+        ([[1.0]], [[1.5]])
     """
 
     def __init__(

@@ -67,46 +67,68 @@ def _steps(cfg: RnnConfig, reverse: bool) -> range:
 
 
 class _Run:
-    """One direction of one layer: its inputs, weights, and what its backward pass needs."""
+    """One direction of one layer: its inputs, weights, and what its backward pass needs.
+
+    The state entering step t is read where it already is: the output rows of the previous
+    step (and the initial state for the first), so the loop copies nothing; only a
+    backward direction over sequences of different lengths, where rows joining late start
+    from the initial state, keeps a working copy.
+    """
 
     def __init__(self, xp: Any, cfg: RnnConfig, x: Any, weights: Sequence[Any], reverse: bool):
         self.xp, self.cfg, self.x, self.reverse = xp, cfg, x, reverse
         self.w_ih, self.w_hh, self.b_ih, self.b_hh = weights
 
-    # forward ---------------------------------------------------------------------------
-    def forward(self, h: Any, c: Any, offsets: Sequence[int], y: Any) -> tuple[Any, Any]:
-        """Run the sequence from states ``h``/``c`` (updated in place), writing ``y``."""
-        xp, cfg = self.xp, self.cfg
-        H = cfg.hidden
-        mode = cfg.mode
+    def _gates(self) -> tuple[Any, Any]:
+        """The input projections of all steps plus biases, and the recurrent matrix to use.
+
+        Sigmoid gates get their negated pre-activation, so ``sigm(a) = 1 / (1 + exp(g))``
+        is three passes over the whole gate block; the LSTM's new-memory gate gets -2a, so
+        its ``tanh(a) = 2 * sigm(2a) - 1`` comes out of the same passes. The scaling is
+        folded into the (small) weights rather than applied to the projections.
+        """
+        xp, H, mode = self.xp, self.cfg.hidden, self.cfg.mode
         w_ih, w_hh = self.w_ih, self.w_hh
-        gates = _project(xp, self.x, w_ih, _GATES[mode])
+        bias = self.b_ih + self.b_hh
         if mode == "gru":
-            gates += self.b_ih
-            gates[:, : 2 * H] += self.b_hh[: 2 * H]
-        else:
-            gates += self.b_ih + self.b_hh
-        if mode in ("lstm", "gru"):
-            # Sigmoid gates see their negated pre-activation, so sigm(a) = 1 / (1 + exp(g))
-            # is three passes over the whole gate block; the LSTM's new-memory gate sees
-            # -2a, so its tanh(a) = 2 * sigm(2a) - 1 comes out of the same passes.
-            scale = xp.full(gates.shape[1], -1.0, dtype=gates.dtype)
-            if mode == "lstm":
-                scale[2 * H : 3 * H] = -2.0
-            else:
-                scale[2 * H :] = 1.0
+            bias[2 * H :] = self.b_ih[2 * H :]  # b_hn sits inside r * (h R_n + b_hn)
+        if mode in ("relu", "tanh"):
+            gates = _project(xp, self.x, w_ih, 1)
+            gates += bias
+            return gates, w_hh
+        scale = xp.full(bias.shape[0], -1.0, dtype=bias.dtype)
+        scale[2 * H : 3 * H] = -2.0 if mode == "lstm" else 1.0
+        if w_ih is None:
+            gates = _project(xp, self.x, None, _GATES[mode])
             gates *= scale
-            w_hh = w_hh * scale
-        rows_total = gates.shape[0]
+        else:
+            gates = self.x @ (w_ih * scale)
+        gates += bias * scale
+        return gates, w_hh * scale
+
+    # forward ---------------------------------------------------------------------------
+    def forward(self, h0: Any, c0: Any, offsets: Sequence[int], y: Any) -> tuple[Any, Any]:
+        """Run the sequence from the initial states (B, H), writing ``y``; the final states."""
+        xp, cfg = self.xp, self.cfg
+        H, mode, bs = cfg.hidden, cfg.mode, cfg.batch_sizes
+        gates, w_hh = self._gates()
+        rows_total, dtype = gates.shape[0], gates.dtype
+        steps = _steps(cfg, self.reverse)
+        direct = not self.reverse or min(bs) == bs[0]
         self.gates, self.y, self.offsets = gates, y, offsets
-        self.h_prev = xp.empty((rows_total, H), dtype=gates.dtype)
-        tmp = xp.empty((cfg.batch_sizes[0], gates.shape[1]), dtype=gates.dtype)
-        if mode == "lstm":
-            self.c_prev = xp.empty((rows_total, H), dtype=gates.dtype)
-            self.tanh_c = xp.empty((rows_total, H), dtype=gates.dtype)
+        self.h_prev: list[Any] = [None] * len(bs)
+        lstm = mode == "lstm"
+        if lstm:
+            self.c_prev: list[Any] = [None] * len(bs)
+            cells = self.cells = xp.empty((rows_total, H), dtype=dtype)
+            tanh_c = self.tanh_c = xp.empty((rows_total, H), dtype=dtype)
         elif mode == "gru":
-            self.hidden_proj = xp.empty_like(gates)
+            hidden_proj = self.hidden_proj = xp.empty_like(gates)
             b_hn = self.b_hh[2 * H :]
+        if not direct:
+            h = h0.copy()
+            c = c0.copy() if lstm else None
+        tmp = xp.empty((bs[0], gates.shape[1]), dtype=dtype)
         matmul, multiply, exp, reciprocal, tanh = (
             xp.matmul,
             xp.multiply,
@@ -114,17 +136,26 @@ class _Run:
             xp.reciprocal,
             xp.tanh,
         )
+        prev = None
         with quiet(xp):
-            for t in _steps(cfg, self.reverse):
-                n = cfg.batch_sizes[t]
+            for t in steps:
+                n = bs[t]
                 rows = slice(offsets[t], offsets[t] + n)
-                hp = self.h_prev[rows]
-                hp[...] = h[:n]
+                if prev is None:
+                    hp = h0[:n]
+                    cp = c0[:n] if lstm else None
+                elif direct:
+                    before = slice(offsets[prev], offsets[prev] + n)
+                    hp = y[before]
+                    cp = cells[before] if lstm else None
+                else:  # the working copy: later steps overwrite it
+                    hp = h[:n].copy()
+                    cp = c[:n].copy() if lstm else None
+                self.h_prev[t] = hp
                 g = gates[rows]
                 yt = y[rows]
-                if mode == "lstm":
-                    cp = self.c_prev[rows]
-                    cp[...] = c[:n]
+                if lstm:
+                    self.c_prev[t] = cp
                     acc = tmp[:n]
                     matmul(hp, w_hh, out=acc)
                     g += acc
@@ -134,16 +165,16 @@ class _Run:
                     new = g[:, 2 * H : 3 * H]
                     new *= 2
                     new -= 1
-                    ct = c[:n]
+                    ct = cells[rows]
                     multiply(g[:, H : 2 * H], cp, out=ct)
                     prod_in = acc[:, :H]
                     multiply(g[:, :H], new, out=prod_in)
                     ct += prod_in
-                    tc = self.tanh_c[rows]
+                    tc = tanh_c[rows]
                     tanh(ct, out=tc)
                     multiply(g[:, 3 * H :], tc, out=yt)
                 elif mode == "gru":
-                    hg = self.hidden_proj[rows]
+                    hg = hidden_proj[rows]
                     matmul(hp, w_hh, out=hg)
                     hn = hg[:, 2 * H :]
                     hn += b_hn
@@ -169,8 +200,20 @@ class _Run:
                         xp.maximum(g, 0, out=yt)
                     else:
                         tanh(g, out=yt)
-                h[:n] = yt
-        return h, c
+                if not direct:
+                    h[:n] = yt
+                    if lstm:
+                        c[:n] = cells[rows]
+                prev = t
+        if not direct:
+            return h, c
+        if self.reverse or min(bs) == bs[0]:  # every row ends at the last step taken
+            last = slice(offsets[prev], offsets[prev] + bs[prev])
+            return y[last], (cells[last] if lstm else None)
+        # forward over sequences of different lengths: row b ends at its own last step
+        ends = [offsets[sum(1 for n in bs if n > b) - 1] + b for b in range(bs[0])]
+        index = xp.asarray(ends)
+        return y[index], (cells[index] if lstm else None)
 
     # backward --------------------------------------------------------------------------
     def backward(self, dy: Any, dh: Any, dc: Any, need_dx: bool) -> tuple:
@@ -214,7 +257,7 @@ class _Run:
                 a *= dht
                 dct += a
                 multiply(dct, new, out=dg[:, :H])
-                multiply(dct, self.c_prev[rows], out=dg[:, H : 2 * H])
+                multiply(dct, self.c_prev[t], out=dg[:, H : 2 * H])
                 multiply(dct, i, out=dg[:, 2 * H : 3 * H])
                 multiply(dht, tc, out=dg[:, 3 * H :])
                 dg *= der
@@ -222,42 +265,43 @@ class _Run:
                 matmul(dg, w_hh_t, out=dht)
             elif mode == "gru":
                 r, z, new = g[:, :H], g[:, H : 2 * H], g[:, 2 * H :]
-                hp = self.h_prev[rows]
+                hp = self.h_prev[t]
                 hn = self.hidden_proj[rows, 2 * H :]
                 dhg = d_hidden[rows]
                 # update gate: dh * (h_prev - n) * z(1 - z)
-                xp.subtract(hp, new, out=a)
+                subtract(hp, new, out=a)
                 a *= dht
-                xp.subtract(1, z, out=b)
+                subtract(1, z, out=b)
                 b *= z
-                xp.multiply(a, b, out=dg[:, H : 2 * H])
+                multiply(a, b, out=dg[:, H : 2 * H])
                 # new gate pre-activation: dh * (1 - z) * (1 - n^2)
-                xp.subtract(1, z, out=a)
+                subtract(1, z, out=a)
                 a *= dht
-                xp.multiply(new, new, out=b)
-                xp.subtract(1, b, out=b)
+                multiply(new, new, out=b)
+                subtract(1, b, out=b)
                 dgn = dg[:, 2 * H :]
-                xp.multiply(a, b, out=dgn)
-                # through r * (R_n h + b_Rn)
-                xp.multiply(dgn, r, out=dhg[:, 2 * H :])
-                xp.subtract(1, r, out=a)
+                multiply(a, b, out=dgn)
+                # through r * (h R_n + b_Rn)
+                multiply(dgn, r, out=dhg[:, 2 * H :])
+                subtract(1, r, out=a)
                 a *= r
                 a *= hn
-                xp.multiply(dgn, a, out=dg[:, :H])
+                multiply(dgn, a, out=dg[:, :H])
                 dhg[:, : 2 * H] = dg[:, : 2 * H]
                 dht *= z
-                xp.matmul(dhg, w_hh_t, out=a)
+                matmul(dhg, w_hh_t, out=a)
                 dht += a
             else:
                 yt = self.y[rows]
                 if mode == "relu":
-                    xp.multiply(dht, yt > 0, out=dg)
+                    multiply(dht, yt > 0, out=dg)
                 else:
-                    xp.multiply(yt, yt, out=a)
-                    xp.subtract(1, a, out=a)
-                    xp.multiply(dht, a, out=dg)
-                xp.matmul(dg, w_hh_t, out=dht)
-        dw_hh = self.h_prev.T @ d_hidden
+                    multiply(yt, yt, out=a)
+                    subtract(1, a, out=a)
+                    multiply(dht, a, out=dg)
+                matmul(dg, w_hh_t, out=dht)
+        h_prev = xp.concatenate(self.h_prev)  # rows in step order, as the gradients'
+        dw_hh = h_prev.T @ d_hidden
         db_hh = d_hidden.sum(axis=0)
         db_ih = d_gates.sum(axis=0) if mode == "gru" else db_hh.copy()
         if self.w_ih is None:
@@ -311,10 +355,10 @@ def _rnn(x: Any, h0: Any, c0: Any, *weights: Any, cfg: RnnConfig, saved: Saved) 
                 for w in weights[4 * k : 4 * k + 4]
             ]
             run = _Run(xp, cfg, layer_in, ws, reverse=d == 1)
-            h = xp.zeros((batch, H), dtype) if h0 is None else h0[k].astype(dtype, copy=True)
+            h = xp.zeros((batch, H), dtype) if h0 is None else h0[k].astype(dtype, copy=False)
             c = None
             if lstm:
-                c = xp.zeros((batch, H), dtype) if c0 is None else c0[k].astype(dtype, copy=True)
+                c = xp.zeros((batch, H), dtype) if c0 is None else c0[k].astype(dtype, copy=False)
             h, c = run.forward(h, c, offsets, layer_out[:, d * H : (d + 1) * H])
             h_final[k] = h
             if lstm:
