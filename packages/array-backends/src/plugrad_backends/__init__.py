@@ -25,6 +25,7 @@ from ._api import (
 )
 from ._backend import Backend
 from ._errors import BackendError
+from ._info import info
 from ._markers import hookimpl
 from ._registry import (
     PluginInfo,
@@ -35,7 +36,6 @@ from ._registry import (
     refresh,
     register,
 )
-from ._info import info
 
 __version__ = "0.1.0"
 
