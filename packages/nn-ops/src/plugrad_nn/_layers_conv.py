@@ -110,7 +110,7 @@ class Conv(_ConvBase):
 
     ``kernel_size`` decides the dimension: an int or ``(kH, kW)`` for 2-D inputs
     (N, C, H, W), ``(kD, kH, kW)`` for 3-D inputs (N, C, D, H, W). ``weight`` is
-    (out_channels, in_channels/groups, *kernel_size) and ``bias`` (out_channels,). Spatial
+    ``(out_channels, in_channels/groups, *kernel_size)`` and ``bias`` (out_channels,). Spatial
     arguments are an int or a tuple in array order. Built on :func:`conv4` with ``mode=1``.
 
     Args:
@@ -187,7 +187,7 @@ class ConvTranspose(_ConvBase):
     size H to H' has a ConvTranspose mapping H' back to H, where ``output_padding`` picks
     among the sizes a strided Conv maps to the same H'. The output size is
     ``(H - 1)*stride - 2*padding + dilation*(kH - 1) + output_padding + 1``. ``weight`` is
-    (in_channels, out_channels/groups, *kernel_size) as in PyTorch.
+    ``(in_channels, out_channels/groups, *kernel_size)`` as in PyTorch.
 
     Example:
         >>> import numpy as np, plugrad_nn as nn

@@ -43,7 +43,7 @@ def _instances(layer: Layer, x: Any) -> tuple[int, ...]:
 
 @ag.serializable
 class Reshape(Layer):
-    """Reshape every instance: (N, ...) to (N, *shape); axis 0 is kept.
+    """Reshape every instance: ``(N, ...)`` to ``(N, *shape)``; axis 0 is kept.
 
     One entry of ``shape`` may be -1 (inferred).
 
@@ -62,7 +62,7 @@ class Reshape(Layer):
         self.shape = tuple(int(n) for n in items)
 
     def forward(self, x: Any) -> Any:
-        """``x`` reshaped to (N, *shape)."""
+        """``x`` reshaped to ``(N, *shape)``."""
         shape = _instances(self, x)
         size = 1
         for n in shape[1:]:
