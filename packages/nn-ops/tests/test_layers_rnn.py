@@ -51,3 +51,15 @@ def test_recurrent_layers_save_and_load(tmp_path):
     loaded = data.load(tmp_path / "rnn.safetensors", "model")
     assert type(loaded[1]) is nn.LSTM and type(loaded[2]) is nn.GRU
     np.testing.assert_allclose(loaded(tokens), model(tokens), rtol=1e-6)
+
+
+def test_trainmode_and_testmode_control_recurrent_dropout():
+    B.seed(3)
+    lstm = nn.LSTM(4, 5, num_layers=2, dropout=0.5)
+    x = np.ones((3, 2, 4), dtype=np.float32)
+    nn.testmode(lstm)
+    a, b = lstm(x), lstm(x)
+    np.testing.assert_array_equal(ag.value(a), ag.value(b))
+    nn.trainmode(lstm)
+    c = lstm(x)
+    assert not np.array_equal(ag.value(c), ag.value(a))

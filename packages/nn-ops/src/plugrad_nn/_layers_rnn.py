@@ -21,6 +21,7 @@ class _Recurrent(Layer, RNN):
         if "rnn_type" in kwargs:
             raise TypeError(f"{name}: rnn_type is fixed to {self.rnn_type_fixed!r}; use nn.RNN")
         RNN.__init__(self, input_size, hidden_size, rnn_type=self.rnn_type_fixed, **kwargs)
+        self.mode: bool | None = None  # dropout between layers: None follows training()
 
     def forward(self, x: Any, batch_sizes: Sequence[int] | None = None) -> Any:
         """The last layer's hidden state at every step (see :class:`RNN` for the layouts)."""

@@ -652,7 +652,8 @@ class RNN:
         lstm = self.rnn_type == "lstm"
         h0 = self._initial("h", batch)
         c0 = self._initial("c", batch) if lstm else None
-        training = ag.training()
+        mode = getattr(self, "mode", None)  # set by trainmode/testmode on the layers
+        training = ag.training() if mode is None else mode
         cfg = RnnConfig(
             self.rnn_type,
             H,
