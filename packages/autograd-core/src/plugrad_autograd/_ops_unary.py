@@ -36,8 +36,17 @@ def _discrete(name: str, forward: Callable[[Any], Any]) -> Any:
     return zerograd(forward)
 
 
+_NAMESPACES: dict[type, Any] = {}
+
+
 def _xp(x: Any) -> Any:
-    return of(x).xp
+    # One dict lookup per call: the array type decides the backend, and it never changes.
+    xp = _NAMESPACES.get(type(x))
+    if xp is None:
+        xp = of(x).xp
+        if hasattr(x, "dtype"):
+            _NAMESPACES[type(x)] = xp
+    return xp
 
 
 def _sp(x: Any) -> Any:

@@ -75,6 +75,8 @@ def primitive(raw: Callable[..., Any]) -> Any:
     """
     name = raw.__name__
 
+    active = _tape._active  # the live stack of tapes (the same list object, never rebound)
+
     @functools.wraps(raw)
     def op(*args: Any, **kwargs: Any) -> Any:
         for a in args:
@@ -89,7 +91,7 @@ def primitive(raw: Callable[..., Any]) -> Any:
                     raise
                 raise err from exc
         try:
-            if _tape._active:
+            if active:
                 return record(op, raw, args, kwargs)
             return raw(*_unbox_all(args), **kwargs)
         except (ValueError, TypeError, BackendError) as exc:
