@@ -1,0 +1,139 @@
+"""PyTorch (CPU), eager: ``torch.nn.functional`` with the same weights.
+
+Dense weights are stored (out, in) as ``F.linear`` wants them (the transpose of the shared
+(in, out) arrays); convolution weights are (out, in, kH, kW) as given. The LSTM is
+``torch.nn.LSTM`` (PyTorch's fused CPU kernel) with the shared weights, its second bias
+frozen at zero. Thread counts are PyTorch's defaults.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from problems import LR, OVERHEAD_REPEATS, Problem
+
+from frameworks import Built, Skip
+
+NAME = "torch"
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError as exc:
+    torch = None
+    _IMPORT_ERROR = str(exc)
+
+
+def available() -> str | None:
+    return None if torch is not None else f"torch is not installed ({_IMPORT_ERROR})"
+
+
+def version() -> str:
+    return f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
+
+
+def _param(a: np.ndarray) -> Any:
+    return torch.from_numpy(np.ascontiguousarray(a)).clone().requires_grad_()
+
+
+def _step(loss: Any, params: list[Any]) -> Any:
+    def step() -> Any:
+        out = loss()
+        out.backward()
+        with torch.no_grad():
+            for p in params:
+                p.sub_(p.grad, alpha=LR)
+                p.grad = None
+        return out.detach()
+
+    return step
+
+
+def _count(params: list[Any]) -> int:
+    return int(sum(p.numel() for p in params if p.requires_grad))
+
+
+def _overhead(problem: Problem) -> Built:
+    w, b = _param(problem.params["w"]), _param(problem.params["b"])
+    x = torch.from_numpy(problem.data["x"])
+
+    def loss() -> Any:
+        h = x
+        for _ in range(OVERHEAD_REPEATS):
+            h = h * w
+            h = h + b
+            h = torch.tanh(h)
+            h = h * 0.5
+            h = torch.exp(h)
+        return h.sum()
+
+    return Built(_step(loss, [w, b]), _count([w, b]))
+
+
+def _linear(problem: Problem, w: str, b: str) -> tuple[Any, Any]:
+    return _param(problem.params[w].T), _param(problem.params[b])
+
+
+def _mlp(problem: Problem) -> Built:
+    layers = [_linear(problem, f"w{i}", f"b{i}") for i in (1, 2, 3)]
+    params = [t for layer in layers for t in layer]
+    x = torch.from_numpy(problem.data["x"])
+    y = torch.from_numpy(problem.data["y"])
+
+    def loss() -> Any:
+        (w1, b1), (w2, b2), (w3, b3) = layers
+        h = F.relu(F.linear(x, w1, b1))
+        h = F.relu(F.linear(h, w2, b2))
+        return F.cross_entropy(F.linear(h, w3, b3), y)
+
+    return Built(_step(loss, params), _count(params))
+
+
+def _lenet(problem: Problem) -> Built:
+    c1, cb1 = _param(problem.params["c1"]), _param(problem.params["cb1"])
+    c2, cb2 = _param(problem.params["c2"]), _param(problem.params["cb2"])
+    (w3, b3), (w4, b4) = _linear(problem, "w3", "b3"), _linear(problem, "w4", "b4")
+    params = [c1, cb1, c2, cb2, w3, b3, w4, b4]
+    x = torch.from_numpy(problem.data["x"])
+    y = torch.from_numpy(problem.data["y"])
+
+    def loss() -> Any:
+        h = F.max_pool2d(F.relu(F.conv2d(x, c1, cb1)), 2)
+        h = F.max_pool2d(F.relu(F.conv2d(h, c2, cb2)), 2)
+        h = F.relu(F.linear(h.reshape(h.shape[0], -1), w3, b3))
+        return F.cross_entropy(F.linear(h, w4, b4), y)
+
+    return Built(_step(loss, params), _count(params))
+
+
+def _lstm(problem: Problem) -> Built:
+    p = problem.params
+    embed_dim, hidden = p["wx"].shape[0], p["wh"].shape[0]
+    embed = _param(p["embed"])
+    rnn = torch.nn.LSTM(embed_dim, hidden, batch_first=True)
+    with torch.no_grad():
+        rnn.weight_ih_l0.copy_(torch.from_numpy(p["wx"].T.copy()))
+        rnn.weight_hh_l0.copy_(torch.from_numpy(p["wh"].T.copy()))
+        rnn.bias_ih_l0.copy_(torch.from_numpy(p["b"]))
+        rnn.bias_hh_l0.zero_()
+    rnn.bias_hh_l0.requires_grad_(False)  # one bias, like the other frameworks
+    wy, by = _linear(problem, "wy", "by")
+    params = [embed, rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, wy, by]
+    x = torch.from_numpy(problem.data["x"])
+    y = torch.from_numpy(problem.data["y"]).reshape(-1)
+
+    def loss() -> Any:
+        hs, _ = rnn(F.embedding(x, embed))
+        return F.cross_entropy(F.linear(hs.reshape(-1, hidden), wy, by), y)
+
+    return Built(_step(loss, params), _count(params), "torch.nn.LSTM (fused kernel)")
+
+
+_WORKLOADS = {"overhead": _overhead, "mlp": _mlp, "lenet": _lenet, "lstm": _lstm}
+
+
+def build(problem: Problem) -> Built:
+    if problem.name not in _WORKLOADS:
+        raise Skip(f"no {problem.name} workload")
+    return _WORKLOADS[problem.name](problem)
