@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ._errors import BackendError
+
 
 class Backend:
     """An array backend: an array namespace plus what plugrad needs around it.
@@ -65,13 +67,18 @@ class Backend:
 
     # -- random numbers ---------------------------------------------------------------
     def seed(self, n: int) -> None:
-        """Reseed this backend's random generator."""
-        raise NotImplementedError(f"backend {self.name!r} has no random generator")
+        """Reseed this backend's random generator (every backend must provide one)."""
+        raise BackendError(
+            f"backend {self.name!r} does not define seed(); a backend must provide seed() and "
+            "rng (a numpy-Generator-like object) for pg.seed and the initializers"
+        )
 
     @property
     def rng(self) -> Any:
         """The backend's random generator (numpy ``Generator`` API)."""
-        raise NotImplementedError(f"backend {self.name!r} has no random generator")
+        raise BackendError(
+            f"backend {self.name!r} does not define rng; a backend must provide seed() and rng"
+        )
 
     # -- devices ------------------------------------------------------------------------
     def synchronize(self) -> None:
