@@ -46,3 +46,12 @@ def test_info_lists_components_and_cpu() -> None:
     for dist in ("plugrad-backends", "plugrad-autograd", "plugrad-nn", "plugrad-optim"):
         assert dist in out
     assert "cpu" in out and "available" in out
+
+
+def test_demo_with_a_missing_device_says_what_to_install() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "plugrad", "demo", "--device", "tpu"], capture_output=True, text=True
+    )
+    assert out.returncode == 2
+    assert "unknown plugrad backend 'tpu'" in out.stderr and "installed backends" in out.stderr
+    assert "Traceback" not in out.stderr

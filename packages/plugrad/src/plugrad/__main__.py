@@ -22,9 +22,15 @@ def main(argv: list[str] | None = None) -> int:
 
         print(info())
         return 0
+    from plugrad_backends import BackendError
+
     from ._demo import run_demo
 
-    return run_demo(epochs=args.epochs, device=args.device, out=args.out, check=args.check)
+    try:
+        return run_demo(epochs=args.epochs, device=args.device, out=args.out, check=args.check)
+    except BackendError as exc:  # e.g. --device cuda without the plugin or a GPU
+        print(f"plugrad demo: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -76,6 +76,7 @@ def run_demo(
     import plugrad as pg
 
     device = device or _default_device()
+    pg.backends.get(device)  # fail now, with the reason, if the device cannot run
     epochs = epochs or DEFAULT_EPOCHS
     pg.seed(0)
     xtrn, ytrn, xtst, ytst = pg.data.digits()
