@@ -21,6 +21,11 @@ def backend_of(*arrays: Any) -> Backend:
     return of(*[_raw(a) for a in arrays])
 
 
+# Array type -> namespace, for the one-array case every elementwise op hits: an array's
+# type decides its backend once and for all.
+_NAMESPACES: dict[type, ModuleType] = {}
+
+
 def xp_of(*arrays: Any) -> ModuleType:
     """The array namespace (numpy, cupy, ...) of the given arrays.
 
@@ -29,4 +34,12 @@ def xp_of(*arrays: Any) -> ModuleType:
         >>> ag.xp_of(np.zeros(2)).__name__
         'numpy'
     """
+    if len(arrays) == 1:
+        xp = _NAMESPACES.get(type(arrays[0]))
+        if xp is not None:
+            return xp
+        xp = of(arrays[0]).xp
+        if hasattr(arrays[0], "dtype"):
+            _NAMESPACES[type(arrays[0])] = xp
+        return xp
     return of(*arrays).xp

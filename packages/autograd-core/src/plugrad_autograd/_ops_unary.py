@@ -13,6 +13,7 @@ from typing import Any
 
 from plugrad_backends import of
 
+from ._backend import xp_of
 from ._primitive import defvjp, primitive, zerograd
 
 _LN2 = math.log(2.0)
@@ -36,17 +37,7 @@ def _discrete(name: str, forward: Callable[[Any], Any]) -> Any:
     return zerograd(forward)
 
 
-_NAMESPACES: dict[type, Any] = {}
-
-
-def _xp(x: Any) -> Any:
-    # One dict lookup per call: the array type decides the backend, and it never changes.
-    xp = _NAMESPACES.get(type(x))
-    if xp is None:
-        xp = of(x).xp
-        if hasattr(x, "dtype"):
-            _NAMESPACES[type(x)] = xp
-    return xp
+_xp = xp_of
 
 
 def _sp(x: Any) -> Any:

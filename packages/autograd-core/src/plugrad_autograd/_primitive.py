@@ -23,7 +23,6 @@ from . import _tape
 from ._tape import Box, record
 
 Vjp = Callable[..., Any]
-_MAX_ARGS = 16
 
 #: Every primitive by name, for ``pg.ops`` and for ``np.<ufunc>`` on boxes.
 REGISTRY: dict[str, Any] = {}
@@ -58,6 +57,14 @@ def _op_error(name: str, args: tuple, exc: Exception) -> Exception:
     return err
 
 
+def _reraise(name: str, args: tuple, exc: Exception) -> None:
+    """Raise ``exc`` again, explained with the op's name and arguments (once, not per level)."""
+    err = _op_error(name, args, exc)
+    if err is exc:
+        raise exc
+    raise err from exc
+
+
 def primitive(raw: Callable[..., Any]) -> Any:
     """Make ``raw`` (a function of arrays) a differentiable op; add rules with ``defvjp``.
 
@@ -86,21 +93,15 @@ def primitive(raw: Callable[..., Any]) -> Any:
             try:
                 return raw(*args, **kwargs)
             except (ValueError, TypeError, BackendError) as exc:
-                err = _op_error(name, args, exc)
-                if err is exc:
-                    raise
-                raise err from exc
+                _reraise(name, args, exc)
         try:
             if active:
                 return record(op, raw, args, kwargs)
             return raw(*_unbox_all(args), **kwargs)
         except (ValueError, TypeError, BackendError) as exc:
-            err = _op_error(name, args, exc)
-            if err is exc:
-                raise
-            raise err from exc
+            _reraise(name, args, exc)
 
-    op.vjps = [None] * _MAX_ARGS  # type: ignore[attr-defined]
+    op.vjps = []  # type: ignore[attr-defined]
     op.raw = raw  # type: ignore[attr-defined]
     op.zerograd = False  # type: ignore[attr-defined]
     REGISTRY[name] = op
@@ -117,8 +118,7 @@ def defvjp(op: Any, *vjps: Vjp | None) -> None:
     """
     if not hasattr(op, "vjps"):
         raise TypeError(f"defvjp: {op!r} is not a primitive; decorate it with @primitive first")
-    # Padded so the backward pass indexes without a bounds check.
-    op.vjps = [*vjps, *([None] * max(0, _MAX_ARGS - len(vjps)))]
+    op.vjps = list(vjps)
 
 
 def zerograd(raw: Callable[..., Any]) -> Any:
@@ -136,10 +136,10 @@ def zerograd(raw: Callable[..., Any]) -> Any:
     def op(*args: Any, **kwargs: Any) -> Any:
         try:
             return raw(*_unbox_all(args), **kwargs)
-        except (ValueError, TypeError) as exc:
-            raise _op_error(name, args, exc) from exc
+        except (ValueError, TypeError, BackendError) as exc:
+            _reraise(name, args, exc)
 
-    op.vjps = [None] * _MAX_ARGS  # type: ignore[attr-defined]
+    op.vjps = []  # type: ignore[attr-defined]
     op.raw = raw  # type: ignore[attr-defined]
     op.zerograd = True  # type: ignore[attr-defined]
     REGISTRY[name] = op
