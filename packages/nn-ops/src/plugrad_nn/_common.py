@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from math import prod  # noqa: F401  (shared by the op modules)
 from numbers import Integral
 from typing import Any
 
@@ -33,7 +34,8 @@ def op_error(op: str, message: str, cls: type[Exception] = ValueError) -> Except
 
 
 def shape_of(x: Any) -> tuple[int, ...]:
-    return tuple(getattr(ag.value(x), "shape", ()))
+    """The shape of an array, Param or recorded value as a tuple of ints."""
+    return tuple(int(n) for n in getattr(ag.value(x), "shape", ()))
 
 
 def backend_for(op: str, *arrays: Any) -> Backend:
@@ -78,13 +80,6 @@ def quiet(xp: Any) -> Any:
     if errstate is None:
         return contextlib.nullcontext()
     return errstate(over="ignore", under="ignore")
-
-
-def prod(values: Sequence[int]) -> int:
-    n = 1
-    for v in values:
-        n *= v
-    return n
 
 
 def no_second_order(op: str) -> Any:

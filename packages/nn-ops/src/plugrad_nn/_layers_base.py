@@ -9,6 +9,8 @@ from typing import Any
 
 import plugrad_autograd as ag
 
+from ._common import shape_of  # noqa: F401  (the layers' shape helper)
+
 # Functions called as observe(layer, output) after every Layer call; summary() uses this
 # to learn each layer's output shape without knowing how a container wires its layers.
 _observers: list[Callable[[Any, Any], None]] = []
@@ -125,11 +127,6 @@ def positive_int(name: str, value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{where}: {name} must be a positive int, got {value!r}")
     return int(value)
-
-
-def shape_of(x: Any) -> tuple[int, ...]:
-    """The shape of an array, Param or recorded value as a tuple of ints."""
-    return tuple(int(n) for n in getattr(x, "shape", ()))
 
 
 _LEAVES = (str, bytes, int, float, complex, bool, type(None), type, ModuleType)
