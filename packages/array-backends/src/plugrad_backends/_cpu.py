@@ -13,12 +13,16 @@ from typing import Any
 import numpy as np
 import scipy.special
 
+from . import _malloc
 from ._backend import Backend
 from ._markers import hookimpl
 
 
 class CpuBackend(Backend):
     """numpy on the host.
+
+    Creating it tunes glibc's malloc to keep freed memory for reuse (see ``_malloc``;
+    ``PLUGRAD_MALLOC=system`` leaves the allocator alone).
 
     Example:
         >>> import plugrad_backends as B
@@ -34,6 +38,7 @@ class CpuBackend(Backend):
     def __init__(self) -> None:
         super().__init__()
         self._rng = np.random.default_rng()
+        self.allocator = _malloc.tune()
 
     def to_host(self, x: Any) -> np.ndarray:
         return np.asarray(x)

@@ -26,6 +26,8 @@ def info() -> str:
             kernels = ", ".join(sorted(backend.kernels)) or "-"
             lines.append(f"  {name:<12} from {dist}: available, devices: {devices}")
             lines.append(f"  {'':<12} kernels: {kernels}")
+            if getattr(backend, "allocator", None):
+                lines.append(f"  {'':<12} allocator: {backend.allocator}")
         else:
             lines.append(f"  {name:<12} from {dist}: unavailable ({backend.unavailable_reason()})")
     return "\n".join(lines)
