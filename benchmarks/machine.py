@@ -65,6 +65,16 @@ def thread_env() -> str:
     return ", ".join(f"{n}={os.environ.get(n, 'unset')}" for n in names)
 
 
+def allocator() -> str:
+    """What the plugrad CPU backend did to the host allocator (it is process-wide: every
+    framework in the run shares it)."""
+    try:
+        import plugrad_backends
+    except ImportError:
+        return "plugrad_backends not importable"
+    return getattr(plugrad_backends.get("cpu"), "allocator", "unknown")
+
+
 def load() -> str:
     try:
         return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -83,4 +93,5 @@ def describe() -> dict[str, Any]:
         "numpy BLAS": numpy_blas(),
         "thread pools loaded": thread_pools(),
         "thread settings": thread_env(),
+        "host allocator": allocator(),
     }
