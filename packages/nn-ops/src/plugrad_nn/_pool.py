@@ -133,14 +133,16 @@ def _separable_backward(xp: Any, dy: Any, winners: Any, x_shape: tuple[int, ...]
         if k == 1:
             continue
         expanded = xp.empty(before, dtype=dy.dtype)
+        if mode in (0, 3) and won.dtype == bool:
+            # two passes written in place: the second offset's share, then the rest
+            second = expanded[_along(axis, 1, k)]
+            xp.multiply(g, won, out=second)
+            xp.subtract(g, second, out=expanded[_along(axis, 0, k)])
+            g = expanded
+            continue
         for j in range(k):
             # masks multiply: an elementwise product is much faster than where()
-            if mode not in (0, 3):
-                piece = g
-            elif won.dtype == bool:
-                piece = g * won if j else g * xp.logical_not(won)
-            else:
-                piece = g * (won == j)
+            piece = g if mode not in (0, 3) else g * (won == j)
             expanded[_along(axis, j, k)] = piece
         g = expanded
     if tuple(g.shape) == tuple(x_shape):
