@@ -6,8 +6,10 @@ Usage (from the repository root)::
     python benchmarks/profile_plugrad.py mlp --steps 20 --sort cumulative --top 40
 
 The step profiled is exactly the one ``run.py`` times (``frameworks/bench_plugrad.py``).
-cProfile adds a roughly constant cost per Python call, so it inflates the share of small
-Python functions; compare the totals with ``run.py``'s unprofiled times.
+It also prints the minor page faults per step: memory the step faulted in afresh (see
+``PLUGRAD_MALLOC`` in ``plugrad_backends/_malloc.py``). cProfile adds a roughly constant
+cost per Python call, so it inflates the share of small Python functions; compare the
+totals with ``run.py``'s unprofiled times.
 """
 
 from __future__ import annotations
@@ -17,8 +19,18 @@ import cProfile
 import pstats
 import time
 
+try:
+    import resource
+except ImportError:  # not on Windows
+    resource = None
+
 import problems
 from frameworks import bench_plugrad
+
+
+def _minor_faults() -> float:
+    """Minor page faults of this process so far (memory faulted in afresh), NaN if unknown."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt if resource else float("nan")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,16 +45,19 @@ def main(argv: list[str] | None = None) -> int:
     step = bench_plugrad.build(problems.BUILDERS[args.workload]()).step
     for _ in range(3):  # warm up
         step()
+    faults0 = _minor_faults()
     t0 = time.perf_counter()
     for _ in range(steps):
         step()
     plain = (time.perf_counter() - t0) / steps
+    faults = (_minor_faults() - faults0) / steps
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(steps):
         step()
     profiler.disable()
     print(f"{args.workload}: {plain * 1e3:.3f} ms per step without the profiler, {steps} steps")
+    print(f"minor page faults per step: {faults:.1f}")
     pstats.Stats(profiler).strip_dirs().sort_stats(args.sort).print_stats(args.top)
     return 0
 
