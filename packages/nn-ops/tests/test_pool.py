@@ -46,11 +46,13 @@ CASES = [
 ]
 
 
+# (7, 6) crops odd edges; (8, 12) divides evenly, the contiguous fast path of tiled pooling
+@pytest.mark.parametrize("size", [(7, 6), (8, 12)])
 @pytest.mark.parametrize("mode", [0, 1, 2])
 @pytest.mark.parametrize(("window", "padding", "stride"), CASES)
-def test_pool_2d_matches_the_loop_reference(backend, window, padding, stride, mode):
+def test_pool_2d_matches_the_loop_reference(backend, window, padding, stride, mode, size):
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(2, 3, 7, 6)).astype(np.float32)
+    x = rng.normal(size=(2, 3, *size)).astype(np.float32)
     expected = reference_pool(x, window, padding, window if stride is None else stride, mode)
     y = nn.pool(backend.xp.asarray(x), window=window, padding=padding, stride=stride, mode=mode)
     assert y.dtype == np.float32
@@ -95,10 +97,12 @@ def test_pool_hand_example_and_mode3_is_max():
         (3, 0, 1, 0),
     ],
 )
-def test_pool_gradients(backend, numgrad, window, padding, stride, mode):
+@pytest.mark.parametrize("size", [(7, 6), (8, 4)])
+def test_pool_gradients(backend, numgrad, window, padding, stride, mode, size):
     rng = np.random.default_rng(2)
     # distinct values: max pooling has no ties to make the numeric derivative ambiguous
-    x = ag.Param(backend.xp.asarray(rng.permutation(2 * 2 * 7 * 6).reshape(2, 2, 7, 6) / 10.0))
+    n = 2 * 2 * size[0] * size[1]
+    x = ag.Param(backend.xp.asarray(rng.permutation(n).reshape(2, 2, *size) / 10.0))
     probe = None
 
     def f():

@@ -74,6 +74,45 @@ def _along(axis: int, start: int, step: int) -> tuple:
     return (slice(None),) * axis + (slice(start, None, step),)
 
 
+def _flat_ready(cur: Any, axis: int, k: int) -> bool:
+    return bool(cur.flags.c_contiguous) and cur.shape[axis] % k == 0
+
+
+def _flat_axis_step(xp: Any, cur: Any, axis: int, k: int, maxpool: bool, save: bool):
+    """One axis of non-overlapping pooling computed on ``cur`` seen as a flat vector.
+
+    Window members along ``axis`` are ``s = prod(shape[axis+1:])`` elements apart, so the
+    k members of every window are k unit-stride views of the flat data shifted by ``s``.
+    Combining them computes a value at every position (numpy's fast contiguous loops,
+    where the strided views of short rows run several times slower); the window starts
+    are then kept by one copy. Returns the reduced array and, for max pooling with
+    ``save`` (k == 2 only), where the second member won.
+    """
+    shape = cur.shape
+    s = prod(shape[axis + 1 :])
+    total = cur.size
+    n = total - (k - 1) * s  # positions that have all k members after them
+    flat = cur.reshape(-1)
+    members = [flat[j * s : j * s + n] for j in range(k)]
+    full = xp.empty(total, dtype=cur.dtype)
+    combine = xp.maximum if maxpool else xp.add
+    combine(members[0], members[1], out=full[:n])
+    for v in members[2:]:
+        combine(full[:n], v, out=full[:n])
+    reduced = (*shape[:axis], shape[axis] // k, *shape[axis + 1 :])
+
+    def starts(a: Any) -> Any:  # the positions whose index along axis is a multiple of k
+        kept = a[::k] if s == 1 else a.reshape(total // (k * s), k, s)[:, 0, :]
+        return xp.ascontiguousarray(kept).reshape(reduced)
+
+    won = None
+    if maxpool and save:
+        second = xp.empty(total, dtype=bool)
+        xp.greater(members[1], members[0], out=second[:n])
+        won = starts(second)
+    return starts(full), won
+
+
 def _separable_forward(xp: Any, x: Any, window: tuple[int, ...], mode: int, save: bool):
     """Non-overlapping pooling one spatial axis at a time (the last axis first).
 
@@ -89,7 +128,12 @@ def _separable_forward(xp: Any, x: Any, window: tuple[int, ...], mode: int, save
         if k == 1:
             winners.append(None)
             continue
-        views = [cur[_along(axis, j, k)] for j in range(k)]
+        if (save and mode in (0, 3) and k > 2) or not _flat_ready(cur, axis, k):
+            views = [cur[_along(axis, j, k)] for j in range(k)]
+        else:  # the same passes over flat, unit-stride data, then the window starts kept
+            cur, won = _flat_axis_step(xp, cur, axis, k, mode in (0, 3), save)
+            winners.append(won)
+            continue
         if mode not in (0, 3):
             acc = views[0] + views[1]
             for v in views[2:]:
