@@ -83,3 +83,21 @@ def test_clipping_turns_the_fused_path_off(monkeypatch, w0, gradients):
     w = w0.copy()
     po.update(w, gradients[0], po.Adam(lr=0.1, gclip=0.5))
     assert not np.array_equal(w, w0)
+
+
+@pytest.mark.parametrize(
+    "grad_of",
+    [
+        lambda g: g,  # contiguous, same dtype: BLAS axpy
+        lambda g: np.asfortranarray(g),  # not C-contiguous: numpy
+        lambda g: g.astype(np.float64),  # another dtype: numpy
+    ],
+    ids=["blas", "strided", "float64-grad"],
+)
+def test_sgd_kernel_takes_blas_or_numpy_with_the_same_result(grad_of):
+    rng = np.random.default_rng(5)
+    w0 = rng.standard_normal((6, 5)).astype(np.float32)
+    g = rng.standard_normal((6, 5)).astype(np.float32)
+    w = w0.copy()
+    _cpu_kernels.sgd_update(w, grad_of(g), lr=0.25)
+    np.testing.assert_allclose(w, w0 - 0.25 * g, rtol=1e-6, atol=1e-7)
