@@ -33,6 +33,19 @@ def _moments(g: Any, m: Any, v: Any, beta1: float, beta2: float) -> Any:
     return tmp
 
 
+def adam_step(g: Any, m: Any, v: Any, t: int, beta1: float, beta2: float, eps: float) -> Any:
+    """Adam at step ``t``: the moments updated in place; the step
+    ``(m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)`` (shared with the fused CPU kernel)."""
+    xp = of(m).xp
+    tmp = _moments(g, m, v, beta1, beta2)
+    xp.divide(v, 1.0 - beta2**t, out=tmp)
+    xp.sqrt(tmp, out=tmp)
+    tmp += eps
+    xp.divide(m, tmp, out=tmp)
+    tmp /= 1.0 - beta1**t
+    return tmp
+
+
 def _adam_state(param: Any, *names: str) -> dict[str, Any]:
     xp = of(param).xp
     state: dict[str, Any] = {"count": 0}
@@ -84,15 +97,7 @@ class ScaleByAdam(_AdamHypers):
     def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
         t = state["count"] + 1
         state["count"] = t
-        m, v = state["m"], state["v"]
-        xp = of(m).xp
-        tmp = _moments(g, m, v, self.beta1, self.beta2)
-        xp.divide(v, 1.0 - self.beta2**t, out=tmp)
-        xp.sqrt(tmp, out=tmp)
-        tmp += self.eps
-        xp.divide(m, tmp, out=tmp)
-        tmp /= 1.0 - self.beta1**t
-        return tmp, state
+        return adam_step(g, state["m"], state["v"], t, self.beta1, self.beta2, self.eps), state
 
     def kernel_args(self, state: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """Advance the step count; state arrays and hyperparameters for ``adam_update``."""

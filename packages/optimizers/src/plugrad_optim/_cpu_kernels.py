@@ -1,11 +1,13 @@
 """Fused update kernels for the CPU backend, installed through the ``plugrad_kernels`` hook.
 
 The portable path composes an update from transforms, each a separate numpy pass with its
-own temporaries. These kernels do the whole update of one weight in place with at most one
-scratch array. Plain SGD is BLAS's ``axpy`` (one threaded pass, no temporary: 2.4x faster
-than numpy's two passes on a 400k-element weight) when weight and gradient are contiguous
-float32/float64 of one dtype. The other rules stay with numpy's in-place ufuncs: between
-numpy passes, BLAS calls cost more in waking and parking its threads than they save. Each
+own temporaries. These kernels do the whole update of one weight in place, without the
+chain's per-member passes: the adaptive rules run the same step functions as their
+transforms (``adam_step``, ``rmsprop_step``, ...) and scale the step into the weight; plain
+SGD is BLAS's ``axpy`` (one threaded pass, no temporary: 2.4x faster than numpy's two
+passes on a 400k-element weight) when weight and gradient are contiguous float32/float64 of
+one dtype. Momentum stays with numpy's in-place ufuncs: between numpy passes, BLAS calls
+cost more in waking and parking its threads than they save. Each
 follows the signature its rule documents (``kernel(param, grad, *state, lr=, **hypers)``)
 and the rule's formula; :class:`~plugrad_optim.Optimizer` calls them only when every
 member other than the rule and the learning rate is off (no clipping, no weight decay).
@@ -32,6 +34,9 @@ from typing import Any
 import numpy as np
 
 from plugrad_backends import hookimpl
+
+from ._adam_family import adam_step
+from ._knet import adadelta_step, adagrad_step, rmsprop_step
 
 _BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -86,38 +91,24 @@ def nesterov_update(
     param += step
 
 
-def _squares(grad: Any, like: Any) -> Any:
-    """``g^2`` as a new array of ``like``'s dtype (the scratch array of the update)."""
-    return np.multiply(grad, grad, dtype=like.dtype)
-
-
-def _divide_step(param: Any, grad: Any, G: Any, tmp: Any, lr: float, eps: float) -> None:
-    """``w -= lr * g / sqrt(G + eps)`` with ``tmp`` as the scratch array."""
-    np.add(G, eps, out=tmp)
-    np.sqrt(tmp, out=tmp)
-    np.divide(grad, tmp, out=tmp)
-    tmp *= lr
-    param -= tmp
+def _descend(param: Any, step: Any, lr: float) -> None:
+    """``w -= lr * step``, scaling the rule's fresh step array in place."""
+    step *= lr
+    param -= step
 
 
 def adagrad_update(
     param: np.ndarray, grad: np.ndarray, G: np.ndarray, *, lr: float, eps: float
 ) -> None:
     """``G += g^2; w -= lr * g / sqrt(G + eps)``."""
-    tmp = _squares(grad, G)
-    G += tmp
-    _divide_step(param, grad, G, tmp, lr, eps)
+    _descend(param, adagrad_step(grad, G, eps), lr)
 
 
 def rmsprop_update(
     param: np.ndarray, grad: np.ndarray, G: np.ndarray, *, lr: float, rho: float, eps: float
 ) -> None:
     """``G = rho*G + (1-rho)*g^2; w -= lr * g / sqrt(G + eps)``."""
-    tmp = _squares(grad, G)
-    tmp *= 1 - rho
-    G *= rho
-    G += tmp
-    _divide_step(param, grad, G, tmp, lr, eps)
+    _descend(param, rmsprop_step(grad, G, rho, eps), lr)
 
 
 def adadelta_update(
@@ -130,25 +121,8 @@ def adadelta_update(
     rho: float,
     eps: float,
 ) -> None:
-    """Zeiler's rule: ``G = rho*G + (1-rho)*g^2;
-    dw = g * sqrt(delta + eps) / sqrt(G + eps); delta = rho*delta + (1-rho)*dw^2;
-    w -= lr * dw``."""
-    tmp = _squares(grad, G)
-    tmp *= 1 - rho
-    G *= rho
-    G += tmp
-    dw = np.add(delta, eps, dtype=G.dtype)
-    np.sqrt(dw, out=dw)
-    dw *= grad
-    np.add(G, eps, out=tmp)
-    np.sqrt(tmp, out=tmp)
-    dw /= tmp
-    np.multiply(dw, dw, out=tmp)
-    tmp *= 1 - rho
-    delta *= rho
-    delta += tmp
-    dw *= lr
-    param -= dw
+    """Zeiler's rule (see :class:`~plugrad_optim.ScaleByAdadelta`), then ``w -= lr * dw``."""
+    _descend(param, adadelta_step(grad, G, delta, rho, eps), lr)
 
 
 def adam_update(
@@ -165,20 +139,7 @@ def adam_update(
 ) -> None:
     """``m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
     w -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)``."""
-    tmp = np.multiply(grad, 1 - beta1, dtype=m.dtype)
-    m *= beta1
-    m += tmp
-    np.multiply(grad, grad, out=tmp)
-    tmp *= 1 - beta2
-    v *= beta2
-    v += tmp
-    # sqrt(v / c2) + eps == (sqrt(v) + eps * sqrt(c2)) / sqrt(c2): one pass fewer
-    root_c2 = (1 - beta2**step) ** 0.5
-    np.sqrt(v, out=tmp)
-    tmp += eps * root_c2
-    np.divide(m, tmp, out=tmp)
-    tmp *= lr * root_c2 / (1 - beta1**step)
-    param -= tmp
+    _descend(param, adam_step(grad, m, v, step, beta1, beta2, eps), lr)
 
 
 KERNELS = {

@@ -21,6 +21,54 @@ LR = float | Callable[[int], float]
 
 
 # -- the rules' scaling transforms ------------------------------------------------------------
+#
+# Each rule's arithmetic is one function that updates the state arrays in place and returns
+# the step (a new array); the transforms and the CPU backend's fused kernels share them.
+
+
+def adagrad_step(g: Any, G: Any, eps: float) -> Any:
+    """Adagrad: ``G += g^2``; the step ``g / sqrt(G + eps)``."""
+    xp = of(G).xp
+    tmp = g * g
+    G += tmp
+    xp.add(G, eps, out=tmp)
+    xp.sqrt(tmp, out=tmp)
+    xp.divide(g, tmp, out=tmp)
+    return tmp
+
+
+def rmsprop_step(g: Any, G: Any, rho: float, eps: float) -> Any:
+    """RMSprop: ``G = rho*G + (1-rho)*g^2``; the step ``g / sqrt(G + eps)``."""
+    xp = of(G).xp
+    tmp = g * g
+    tmp *= 1.0 - rho
+    G *= rho
+    G += tmp
+    xp.add(G, eps, out=tmp)
+    xp.sqrt(tmp, out=tmp)
+    xp.divide(g, tmp, out=tmp)
+    return tmp
+
+
+def adadelta_step(g: Any, G: Any, delta: Any, rho: float, eps: float) -> Any:
+    """Adadelta: ``G = rho*G + (1-rho)*g^2; dw = g * sqrt(delta + eps) / sqrt(G + eps);
+    delta = rho*delta + (1-rho)*dw^2``; the step ``dw``."""
+    xp = of(G).xp
+    dw = g * g
+    dw *= 1.0 - rho
+    G *= rho
+    G += dw
+    xp.add(delta, eps, out=dw)
+    xp.sqrt(dw, out=dw)
+    dw *= g
+    den = G + eps
+    xp.sqrt(den, out=den)
+    dw /= den
+    xp.multiply(dw, dw, out=den)
+    den *= 1.0 - rho
+    delta *= rho
+    delta += den
+    return dw
 
 
 @register
@@ -54,14 +102,7 @@ class ScaleByAdagrad(Transform):
         return {"G": of(param).xp.zeros_like(param)}
 
     def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
-        G = state["G"]
-        xp = of(G).xp
-        tmp = g * g
-        G += tmp
-        xp.add(G, self.eps, out=tmp)
-        xp.sqrt(tmp, out=tmp)
-        xp.divide(g, tmp, out=tmp)
-        return tmp, state
+        return adagrad_step(g, state["G"], self.eps), state
 
     def kernel_args(self, state: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """State arrays and hyperparameters for a fused ``adagrad_update`` kernel."""
@@ -102,16 +143,7 @@ class ScaleByRmsprop(Transform):
         return {"G": of(param).xp.zeros_like(param)}
 
     def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
-        G = state["G"]
-        xp = of(G).xp
-        tmp = g * g
-        tmp *= 1.0 - self.rho
-        G *= self.rho
-        G += tmp
-        xp.add(G, self.eps, out=tmp)
-        xp.sqrt(tmp, out=tmp)
-        xp.divide(g, tmp, out=tmp)
-        return tmp, state
+        return rmsprop_step(g, state["G"], self.rho, self.eps), state
 
     def kernel_args(self, state: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """State arrays and hyperparameters for a fused ``rmsprop_update`` kernel."""
@@ -154,24 +186,7 @@ class ScaleByAdadelta(Transform):
         return {"G": xp.zeros_like(param), "delta": xp.zeros_like(param)}
 
     def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
-        G, delta = state["G"], state["delta"]
-        xp = of(G).xp
-        rho, eps = self.rho, self.eps
-        dw = g * g
-        dw *= 1.0 - rho
-        G *= rho
-        G += dw
-        xp.add(delta, eps, out=dw)
-        xp.sqrt(dw, out=dw)
-        dw *= g
-        den = G + eps
-        xp.sqrt(den, out=den)
-        dw /= den
-        xp.multiply(dw, dw, out=den)
-        den *= 1.0 - rho
-        delta *= rho
-        delta += den
-        return dw, state
+        return adadelta_step(g, state["G"], state["delta"], self.rho, self.eps), state
 
     def kernel_args(self, state: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """State arrays and hyperparameters for a fused ``adadelta_update`` kernel."""
