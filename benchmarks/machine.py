@@ -72,7 +72,7 @@ def allocator() -> str:
         import plugrad_backends
     except ImportError:
         return "plugrad_backends not importable"
-    return getattr(plugrad_backends.get("cpu"), "allocator", "unknown")
+    return plugrad_backends.get("cpu").allocator or "not reported"
 
 
 def load() -> str:

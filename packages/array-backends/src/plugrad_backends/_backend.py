@@ -26,6 +26,8 @@ class Backend:
         array_types: the types of this backend's arrays.
         kernels: named fast kernels (``"conv"``, ``"pool"``, ...) that plugins may fill or
             override; ops look here first and fall back to their portable implementation.
+        allocator: one line on how the backend's memory is managed, for reports such as
+            ``python -m plugrad_backends info``; None when there is nothing to say.
 
     Example:
         >>> import plugrad_backends as B
@@ -39,6 +41,7 @@ class Backend:
     xp: ModuleType
     special: Any
     array_types: tuple[type, ...] = ()
+    allocator: str | None = None
 
     def __init__(self) -> None:
         self.kernels: dict[str, Callable[..., Any]] = {}

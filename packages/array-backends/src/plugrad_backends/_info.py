@@ -26,7 +26,7 @@ def info() -> str:
             kernels = ", ".join(sorted(backend.kernels)) or "-"
             lines.append(f"  {name:<12} from {dist}: available, devices: {devices}")
             lines.append(f"  {'':<12} kernels: {kernels}")
-            if getattr(backend, "allocator", None):
+            if backend.allocator:
                 lines.append(f"  {'':<12} allocator: {backend.allocator}")
         else:
             lines.append(f"  {name:<12} from {dist}: unavailable ({backend.unavailable_reason()})")

@@ -42,7 +42,7 @@ _state: str | None = None
 def tune() -> str:
     """Raise glibc's mmap and trim thresholds once per process; say what was done.
 
-    Returns a one-line description (also kept for :func:`describe`).
+    Returns a one-line description of what was done (the CPU backend's ``allocator``).
 
     Example:
         >>> from plugrad_backends import _malloc
@@ -53,11 +53,6 @@ def tune() -> str:
     if _state is None:
         _state = _tune()
     return _state
-
-
-def describe() -> str:
-    """What :func:`tune` did, or that it has not run."""
-    return _state or "not tuned (no CPU backend created yet)"
 
 
 def _tune() -> str:
