@@ -10,27 +10,18 @@ Usage (from the repository root)::
     python benchmarks/scaling.py --workloads lstm --rounds 9
 
 Each round times plugrad at default threads, plugrad at 1, torch at default, torch at 1
-(``steps`` steps each, median per step); the table gives medians over rounds.
+(one ``timing.sample`` of ``steps`` steps each); the table gives medians over rounds.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import problems
 import threadpoolctl
+import timing
 from frameworks import bench_plugrad, bench_torch
-
-
-def _per_step(step, steps: int) -> float:
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        float(step())
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,15 +43,15 @@ def main(argv: list[str] | None = None) -> int:
         ours = bench_plugrad.build(problem).step
         theirs = bench_torch.build(problem).step
         for step in (ours, theirs):
-            _per_step(step, 3)  # warm up
+            timing.sample(step, 3)  # warm up
         rows: dict[str, list[float]] = {k: [] for k in ("pN", "p1", "tN", "t1")}
         for _ in range(args.rounds):
-            rows["pN"].append(_per_step(ours, args.steps))
+            rows["pN"].append(timing.sample(ours, args.steps))
             with controller.limit(limits=1, user_api="blas"):
-                rows["p1"].append(_per_step(ours, args.steps))
-            rows["tN"].append(_per_step(theirs, args.steps))
+                rows["p1"].append(timing.sample(ours, args.steps))
+            rows["tN"].append(timing.sample(theirs, args.steps))
             torch.set_num_threads(1)
-            rows["t1"].append(_per_step(theirs, args.steps))
+            rows["t1"].append(timing.sample(theirs, args.steps))
             torch.set_num_threads(default_threads)
         m = {k: statistics.median(v) * 1e3 for k, v in rows.items()}
         print(
