@@ -30,4 +30,8 @@ def info() -> str:
                 lines.append(f"  {'':<12} allocator: {backend.allocator}")
         else:
             lines.append(f"  {name:<12} from {dist}: unavailable ({backend.unavailable_reason()})")
+    reports = [line for lines_ in reg.manager.hook.plugrad_report() for line in lines_ or ()]
+    if reports:
+        lines.append("plugin reports:")
+        lines.extend(f"  {line}" for line in reports)
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -43,3 +44,23 @@ def xp_of(*arrays: Any) -> ModuleType:
             _NAMESPACES[type(arrays[0])] = xp
         return xp
     return of(*arrays).xp
+
+
+def run_kernel(name: str, portable: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``portable(*args)``, or the kernel ``name`` of ``args[0]``'s backend when it has one.
+
+    A kernel plugin fills ``backend.kernels`` (the ``plugrad_kernels`` hook); a kernel
+    returns ``NotImplemented`` for inputs it does not handle (a dtype, a layout), and those
+    run the portable code. Arguments are raw arrays, never boxes.
+
+    Example:
+        >>> import numpy as np, plugrad_autograd as ag
+        >>> float(ag.run_kernel("no_such_kernel", np.negative, np.ones(1))[0])
+        -1.0
+    """
+    kernel = of(args[0]).kernels.get(name)
+    if kernel is not None:
+        out = kernel(*args, **kwargs)
+        if out is not NotImplemented:
+            return out
+    return portable(*args, **kwargs)

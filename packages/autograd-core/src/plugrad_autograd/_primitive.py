@@ -151,6 +151,11 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     from ._ops_reduce import sum as sum_
     from ._ops_shape import reshape
 
+    if not isinstance(g, Box):  # a bias's gradient: a compiled reduction when there is one
+        kernel = of(g).kernels.get("bias_grad")
+        out = kernel(g, shape) if kernel is not None else NotImplemented
+        if out is not NotImplemented:
+            return out
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1

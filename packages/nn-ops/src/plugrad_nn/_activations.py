@@ -17,7 +17,7 @@ from typing import Any
 
 import plugrad_autograd as ag
 
-from ._common import quiet
+from ._common import is_box, quiet
 
 _SELU_LAMBDA = 1.0507009873554805
 _SELU_ALPHA = 1.6732632423543778
@@ -25,6 +25,18 @@ _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _GELU_K = math.sqrt(2.0 / math.pi)
 _GELU_C = 0.044715
+
+
+def _kernel_rule(name: str, rule: Any) -> Any:
+    """A vjp that runs the backend's kernel ``name`` on raw arrays (``ag.run_kernel``) and
+    ``rule``, written with plugrad ops, while a higher-order pass records the gradient."""
+
+    def vjp(dy: Any, y: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
+        if is_box(dy) or is_box(y) or is_box(x):
+            return rule(dy, y, x, *args, **kwargs)
+        return ag.run_kernel(name, rule, dy, y, x, *args, **kwargs)
+
+    return vjp
 
 
 @ag.primitive
@@ -36,10 +48,14 @@ def relu(x: Any) -> Any:
         >>> nn.relu(np.array([-1.0, 2.0]))
         array([0., 2.])
     """
+    return ag.run_kernel("relu", _relu_raw, x)
+
+
+def _relu_raw(x: Any) -> Any:
     return ag.xp_of(x).maximum(x, 0)
 
 
-ag.defvjp(relu, lambda dy, y, x: dy * (y > 0))
+ag.defvjp(relu, _kernel_rule("relu_grad", lambda dy, y, x: dy * (y > 0)))
 
 
 @ag.primitive
@@ -51,10 +67,17 @@ def leaky_relu(x: Any, alpha: float = 0.01) -> Any:
         >>> nn.leaky_relu(np.array([-1.0, 2.0]), 0.1)
         array([-0.1,  2. ])
     """
+    return ag.run_kernel("leaky_relu", _leaky_relu_raw, x, alpha)
+
+
+def _leaky_relu_raw(x: Any, alpha: float = 0.01) -> Any:
     return ag.xp_of(x).where(x > 0, x, x * alpha)
 
 
-ag.defvjp(leaky_relu, lambda dy, y, x, alpha=0.01: ag.where(x > 0, dy, dy * alpha))
+ag.defvjp(
+    leaky_relu,
+    _kernel_rule("leaky_relu_grad", lambda dy, y, x, alpha=0.01: ag.where(x > 0, dy, dy * alpha)),
+)
 
 
 @ag.primitive
@@ -66,11 +89,18 @@ def elu(x: Any, alpha: float = 1.0) -> Any:
         >>> nn.elu(np.array([0.0, 1.0]))
         array([0., 1.])
     """
+    return ag.run_kernel("elu", _elu_raw, x, alpha)
+
+
+def _elu_raw(x: Any, alpha: float = 1.0) -> Any:
     xp = ag.xp_of(x)
     return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
 
 
-ag.defvjp(elu, lambda dy, y, x, alpha=1.0: ag.where(x > 0, dy, dy * (y + alpha)))
+ag.defvjp(
+    elu,
+    _kernel_rule("elu_grad", lambda dy, y, x, alpha=1.0: ag.where(x > 0, dy, dy * (y + alpha))),
+)
 
 
 @ag.primitive
@@ -110,10 +140,10 @@ def sigm(x: Any) -> Any:
         >>> nn.sigm(np.array([0.0, -1000.0, 1000.0]))
         array([0.5, 0. , 1. ])
     """
-    return _sigm_raw(ag.xp_of(x), x)
+    return ag.run_kernel("sigm", lambda raw: _sigm_raw(ag.xp_of(raw), raw), x)
 
 
-ag.defvjp(sigm, lambda dy, y, x: dy * y * (1 - y))
+ag.defvjp(sigm, _kernel_rule("sigm_grad", lambda dy, y, x: dy * y * (1 - y)))
 
 sigmoid = sigm
 
@@ -156,6 +186,11 @@ def gelu(x: Any, approximate: bool | str = False) -> Any:
         >>> round(float(nn.gelu(np.array(1.0))), 6)
         0.841345
     """
+    _gelu_flag(approximate)  # a bad value is reported here, before any kernel sees it
+    return ag.run_kernel("gelu", _gelu_raw, x, approximate)
+
+
+def _gelu_raw(x: Any, approximate: bool | str = False) -> Any:
     backend = ag.backend_of(x)
     if _gelu_flag(approximate):
         t = backend.xp.tanh(_GELU_K * (x + _GELU_C * x * x * x))
@@ -172,7 +207,7 @@ def _gelu_vjp(dy: Any, y: Any, x: Any, approximate: bool | str = False) -> Any:
     return dy * (cdf + x * ag.exp(-0.5 * x * x) * _INV_SQRT_2PI)
 
 
-ag.defvjp(gelu, _gelu_vjp)
+ag.defvjp(gelu, _kernel_rule("gelu_grad", _gelu_vjp))
 
 
 # -- normalizers -----------------------------------------------------------------------------
@@ -190,6 +225,10 @@ def softmax(x: Any, axis: int | None = -1) -> Any:
         >>> nn.softmax(np.array([[1000.0, 1000.0]]))
         array([[0.5, 0.5]])
     """
+    return ag.run_kernel("softmax", _softmax_raw, x, axis)
+
+
+def _softmax_raw(x: Any, axis: int | None = -1) -> Any:
     xp = ag.xp_of(x)
     e = xp.exp(x - x.max(axis=axis, keepdims=True))
     e /= e.sum(axis=axis, keepdims=True)
@@ -198,6 +237,10 @@ def softmax(x: Any, axis: int | None = -1) -> Any:
 
 @ag.primitive
 def _softmax_grad(dy: Any, y: Any, axis: int | None) -> Any:
+    return ag.run_kernel("softmax_grad", _softmax_grad_raw, dy, y, axis)
+
+
+def _softmax_grad_raw(dy: Any, y: Any, axis: int | None) -> Any:
     g = dy * y
     g -= y * g.sum(axis=axis, keepdims=True)
     return g
@@ -223,6 +266,10 @@ def logsoftmax(x: Any, axis: int | None = -1) -> Any:
         >>> nn.logsoftmax(np.array([[0.0, 0.0]])).round(4)
         array([[-0.6931, -0.6931]])
     """
+    return ag.run_kernel("logsoftmax", _logsoftmax_raw, x, axis)
+
+
+def _logsoftmax_raw(x: Any, axis: int | None = -1) -> Any:
     xp = ag.xp_of(x)
     shifted = x - x.max(axis=axis, keepdims=True)
     shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
@@ -231,6 +278,10 @@ def logsoftmax(x: Any, axis: int | None = -1) -> Any:
 
 @ag.primitive
 def _logsoftmax_grad(dy: Any, y: Any, axis: int | None) -> Any:
+    return ag.run_kernel("logsoftmax_grad", _logsoftmax_grad_raw, dy, y, axis)
+
+
+def _logsoftmax_grad_raw(dy: Any, y: Any, axis: int | None) -> Any:
     return dy - ag.xp_of(y).exp(y) * dy.sum(axis=axis, keepdims=True)
 
 

@@ -6,7 +6,8 @@ deconv4's forward) and ``_conv_dw`` its adjoint in ``w``; the vjps of each are t
 two, so gradients of any order stay convolutions.
 
 The arithmetic lives in three kernels looked up in the backend's kernel table
-(``backend.kernels``) with a portable fallback written against ``xp``:
+(``backend.kernels``, through ``ag.run_kernel``) with a portable fallback written against
+``xp``; a kernel returns ``NotImplemented`` for inputs it leaves to the portable one:
 
 - ``conv_forward(x, w, padding, stride, dilation, groups) -> (y, saved)``
 - ``conv_backward_data(dy, w, x_shape, padding, stride, dilation, groups) -> dx``
@@ -260,10 +261,6 @@ def conv_backward_filter(
 # -- primitives ----------------------------------------------------------------------------
 
 
-def _kernel(x: Any, name: str, portable: Any) -> Any:
-    return ag.backend_of(x).kernels.get(name, portable)
-
-
 def _same_dtype(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
     if a.dtype == b.dtype:
         return a, b
@@ -284,9 +281,15 @@ def _prepare(xp: Any, w: Any, cfg: ConvConfig) -> Any:
 def _conv(w: Any, x: Any, cfg: ConvConfig, saved: Saved) -> Any:
     xp = ag.xp_of(x)
     w, x = _same_dtype(xp, w, x)
-    kernel = _kernel(x, "conv_forward", conv_forward)
-    y, saved.columns = kernel(
-        x, _prepare(xp, w, cfg), cfg.padding, cfg.stride, cfg.dilation, cfg.groups
+    y, saved.columns = ag.run_kernel(
+        "conv_forward",
+        conv_forward,
+        x,
+        _prepare(xp, w, cfg),
+        cfg.padding,
+        cfg.stride,
+        cfg.dilation,
+        cfg.groups,
     )
     return y
 
@@ -295,10 +298,9 @@ def _conv(w: Any, x: Any, cfg: ConvConfig, saved: Saved) -> Any:
 def _conv_dx(dy: Any, w: Any, x_shape: tuple[int, ...], cfg: ConvConfig) -> Any:
     xp = ag.xp_of(dy)
     dy, w = _same_dtype(xp, dy, w)
-    kernel = _kernel(dy, "conv_backward_data", conv_backward_data)
-    return kernel(
-        dy, _prepare(xp, w, cfg), x_shape, cfg.padding, cfg.stride, cfg.dilation, cfg.groups
-    )
+    w = _prepare(xp, w, cfg)
+    args = (x_shape, cfg.padding, cfg.stride, cfg.dilation, cfg.groups)
+    return ag.run_kernel("conv_backward_data", conv_backward_data, dy, w, *args)
 
 
 @ag.primitive
@@ -307,11 +309,11 @@ def _conv_dw(
 ) -> Any:
     xp = ag.xp_of(dy)
     dy, x = _same_dtype(xp, dy, x)
-    kernel = _kernel(dy, "conv_backward_filter", conv_backward_filter)
     columns = getattr(saved, "columns", None)
     if columns is not None and columns[1].dtype != dy.dtype:
         columns = None
-    dw = kernel(dy, x, w_shape, cfg.padding, cfg.stride, cfg.dilation, cfg.groups, columns)
+    args = (w_shape, cfg.padding, cfg.stride, cfg.dilation, cfg.groups, columns)
+    dw = ag.run_kernel("conv_backward_filter", conv_backward_filter, dy, x, *args)
     return _prepare(xp, dw, cfg)
 
 

@@ -1,6 +1,8 @@
 """Pooling: ``pool`` and ``unpool``, and the portable kernels behind them.
 
-Kernels in the backend's table (``backend.kernels``), with portable fallbacks:
+Kernels in the backend's table (``backend.kernels``, run through ``ag.run_kernel``; one
+returns ``NotImplemented`` for inputs it leaves to the portable path), with portable
+fallbacks:
 
 - ``pool_forward(x, window, padding, stride, mode, save) -> (y, saved)``: ``save`` is True
   when a backward pass will follow (the portable max pooling then records, per output, the
@@ -276,14 +278,11 @@ def pool_backward(
 # -- primitives ----------------------------------------------------------------------------
 
 
-def _kernel(x: Any, name: str, portable: Any) -> Any:
-    return ag.backend_of(x).kernels.get(name, portable)
-
-
 @ag.primitive
 def _pool(x: Any, cfg: PoolConfig, saved: Saved) -> Any:
-    kernel = _kernel(x, "pool_forward", pool_forward)
-    y, saved.positions = kernel(x, cfg.window, cfg.padding, cfg.stride, cfg.mode, True)
+    y, saved.positions = ag.run_kernel(
+        "pool_forward", pool_forward, x, cfg.window, cfg.padding, cfg.stride, cfg.mode, True
+    )
     return y
 
 
@@ -291,9 +290,9 @@ def _pool(x: Any, cfg: PoolConfig, saved: Saved) -> Any:
 def _pool_dx(
     dy: Any, x: Any, y: Any, x_shape: tuple[int, ...], cfg: PoolConfig, saved: Saved
 ) -> Any:
-    kernel = _kernel(dy, "pool_backward", pool_backward)
     positions = getattr(saved, "positions", None)
-    return kernel(dy, x, y, positions, x_shape, cfg.window, cfg.padding, cfg.stride, cfg.mode)
+    args = (x_shape, cfg.window, cfg.padding, cfg.stride, cfg.mode)
+    return ag.run_kernel("pool_backward", pool_backward, dy, x, y, positions, *args)
 
 
 @ag.primitive
@@ -408,8 +407,8 @@ def pool(
         )
     if not recording(x):
         raw = ag.value(x)
-        kernel = _kernel(raw, "pool_forward", pool_forward)
-        return kernel(raw, cfg.window, cfg.padding, cfg.stride, cfg.mode, False)[0]
+        args = (cfg.window, cfg.padding, cfg.stride, cfg.mode, False)
+        return ag.run_kernel("pool_forward", pool_forward, raw, *args)[0]
     return _pool(x, cfg, Saved())
 
 

@@ -1,0 +1,88 @@
+// im2col and col2im for 2-D convolution, in the layout (C*kh*kw, N*OH*OW): rows run
+// (channel, kernel row, kernel column), columns (instance, output row, output column), so
+// that one GEMM per group covers the whole batch.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "parallel.hpp"
+
+namespace pgk {
+
+struct Conv2d {
+    int64_t n, c, h, w, oh, ow;
+    int64_t kh, kw, ph, pw, sh, sw, dh, dw;
+};
+
+// One output row of the columns: x's plane for one (instance, channel, kernel offset).
+template <class T>
+inline void gather_row(const Conv2d& g, const T* plane, T* out, int64_t ki, int64_t kj) {
+    for (int64_t i = 0; i < g.oh; ++i) {
+        const int64_t r = i * g.sh - g.ph + ki * g.dh;
+        T* o = out + i * g.ow;
+        if (r < 0 || r >= g.h) {
+            std::memset(o, 0, sizeof(T) * g.ow);
+            continue;
+        }
+        const T* src = plane + r * g.w;
+        const int64_t off = kj * g.dw - g.pw;
+        if (g.sw == 1) {
+            for (int64_t j = 0; j < g.ow; ++j) {
+                const int64_t c = j + off;
+                o[j] = (c >= 0 && c < g.w) ? src[c] : T(0);
+            }
+        } else {
+            for (int64_t j = 0; j < g.ow; ++j) {
+                const int64_t c = j * g.sw + off;
+                o[j] = (c >= 0 && c < g.w) ? src[c] : T(0);
+            }
+        }
+    }
+}
+
+template <class T> void im2col2d(const Conv2d& g, const T* x, T* cols) {
+    const int64_t L = g.oh * g.ow, K = g.kh * g.kw, NL = g.n * L;
+#pragma omp parallel for collapse(2) num_threads(threads_for(g.n * g.c * K * L)) schedule(static)
+    for (int64_t b = 0; b < g.n; ++b)
+        for (int64_t ch = 0; ch < g.c; ++ch) {
+            const T* plane = x + (b * g.c + ch) * g.h * g.w;
+            for (int64_t k = 0; k < K; ++k)
+                gather_row(g, plane, cols + (ch * K + k) * NL + b * L, k / g.kw, k % g.kw);
+        }
+}
+
+// dx (N, C, H, W) = the sum of every column back into its receptive field.
+template <class T> void col2im2d(const Conv2d& g, const T* cols, T* dx) {
+    const int64_t L = g.oh * g.ow, K = g.kh * g.kw, NL = g.n * L;
+#pragma omp parallel for collapse(2) num_threads(threads_for(g.n * g.c * K * L)) schedule(static)
+    for (int64_t b = 0; b < g.n; ++b)
+        for (int64_t ch = 0; ch < g.c; ++ch) {
+            T* plane = dx + (b * g.c + ch) * g.h * g.w;
+            std::memset(plane, 0, sizeof(T) * g.h * g.w);
+            for (int64_t k = 0; k < K; ++k) {
+                const int64_t ki = k / g.kw, kj = k % g.kw;
+                const T* src = cols + (ch * K + k) * NL + b * L;
+                for (int64_t i = 0; i < g.oh; ++i) {
+                    const int64_t r = i * g.sh - g.ph + ki * g.dh;
+                    if (r < 0 || r >= g.h) continue;
+                    T* dst = plane + r * g.w;
+                    const T* s = src + i * g.ow;
+                    const int64_t off = kj * g.dw - g.pw;
+                    for (int64_t j = 0; j < g.ow; ++j) {
+                        const int64_t c = j * g.sw + off;
+                        if (c >= 0 && c < g.w) dst[c] += s[j];
+                    }
+                }
+            }
+        }
+}
+
+// (A, B, L) -> (B, A, L): swap the two leading axes of a contiguous array, in parallel.
+template <class T> void swap_leading(const T* x, T* y, int64_t a, int64_t b, int64_t l) {
+#pragma omp parallel for collapse(2) num_threads(threads_for(a * b * l)) schedule(static)
+    for (int64_t i = 0; i < b; ++i)
+        for (int64_t j = 0; j < a; ++j) std::memcpy(y + (i * a + j) * l, x + (j * b + i) * l, sizeof(T) * l);
+}
+
+}  // namespace pgk
