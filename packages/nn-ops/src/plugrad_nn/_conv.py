@@ -196,11 +196,12 @@ def conv_forward(
     last = batch_last(n, out)
     cols = im2col(xp, x, kernel, out, padding, stride, dilation, last)
     wg = _grouped(w, groups)
+    ck = cols.shape[-2] // groups  # explicit sizes: an empty batch cannot infer a -1
     if last:  # one product (G, O/G, Ck) @ (G, Ck, L*N), then N to the front
-        y = xp.matmul(wg, cols.reshape(groups, -1, cols.shape[-1])).reshape(o, *out, n)
+        y = xp.matmul(wg, cols.reshape(groups, ck, cols.shape[-1])).reshape(o, *out, n)
         y = xp.ascontiguousarray(xp.moveaxis(y, -1, 0))
     else:  # one product per instance, written straight into (N, O, L)
-        y = xp.matmul(wg, cols.reshape(n, groups, -1, cols.shape[-1])).reshape(n, o, *out)
+        y = xp.matmul(wg, cols.reshape(n, groups, ck, cols.shape[-1])).reshape(n, o, *out)
     saved = (last, cols) if cols.nbytes <= SAVE_COLUMNS_MAX_BYTES else None
     return y, saved
 
@@ -220,11 +221,13 @@ def conv_backward_data(
     out = dy.shape[2:]
     last = batch_last(n, out)
     wt = _grouped(w, groups).swapaxes(1, 2)  # (G, Ck, O/G)
+    rows, length = groups * wt.shape[1], prod(out)  # explicit: an empty batch has no -1
     if last:
-        dyt = xp.ascontiguousarray(xp.moveaxis(dy, 0, -1)).reshape(groups, o // groups, -1)
-        cols = xp.matmul(wt, dyt).reshape(-1, dyt.shape[-1])
+        dyt = xp.ascontiguousarray(xp.moveaxis(dy, 0, -1)).reshape(groups, o // groups, n * length)
+        cols = xp.matmul(wt, dyt).reshape(rows, dyt.shape[-1])
     else:
-        cols = xp.matmul(wt, dy.reshape(n, groups, o // groups, -1)).reshape(n, -1, prod(out))
+        dyg = dy.reshape(n, groups, o // groups, length)
+        cols = xp.matmul(wt, dyg).reshape(n, rows, length)
     return col2im(xp, cols, tuple(x_shape), kernel, out, padding, stride, dilation, last)
 
 
@@ -246,13 +249,14 @@ def conv_backward_filter(
     else:
         last = batch_last(n, dy.shape[2:])
         cols = im2col(xp, x, kernel, dy.shape[2:], padding, stride, dilation, last)
+    ck, length = cols.shape[-2] // groups, prod(dy.shape[2:])  # explicit, for empty batches
     if last:
-        dyt = xp.ascontiguousarray(xp.moveaxis(dy, 0, -1)).reshape(groups, o // groups, -1)
-        dw = xp.matmul(dyt, cols.reshape(groups, -1, cols.shape[-1]).swapaxes(1, 2))
+        dyt = xp.ascontiguousarray(xp.moveaxis(dy, 0, -1)).reshape(groups, o // groups, n * length)
+        dw = xp.matmul(dyt, cols.reshape(groups, ck, cols.shape[-1]).swapaxes(1, 2))
     else:
         per = xp.matmul(
-            dy.reshape(n, groups, o // groups, -1),
-            cols.reshape(n, groups, -1, cols.shape[-1]).swapaxes(2, 3),
+            dy.reshape(n, groups, o // groups, length),
+            cols.reshape(n, groups, ck, cols.shape[-1]).swapaxes(2, 3),
         )
         dw = per.sum(axis=0)
     return dw.reshape(w_shape)

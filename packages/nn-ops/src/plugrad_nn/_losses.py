@@ -62,6 +62,29 @@ def _rows(xp: Any, a: Any, axis: int) -> Any:
 # -- nll: one fused softmax cross-entropy primitive ---------------------------------------
 
 
+def _nll_rows(s: Any, picks: Any, keep: Any) -> tuple[Any, Any, Any]:
+    """Per-row losses of rows ``s`` (M, C), with ``exp(s - max)`` and its row sums.
+
+    The portable form of the ``nll_rows`` kernel; rows where ``keep`` is False lose 0.
+    """
+    xp = ag.xp_of(s)
+    top = s.max(axis=1, keepdims=True)
+    e = xp.exp(s - top)
+    total = e.sum(axis=1)
+    lse = xp.log(total) + top[:, 0]
+    losses = (lse - s[xp.arange(s.shape[0]), picks]) * keep
+    return losses, e, total
+
+
+def _nll_rows_grad(e: Any, total: Any, picks: Any, weight: Any) -> Any:
+    """``(e / total - onehot(picks)) * weight`` per row (the ``nll_rows_grad`` kernel)."""
+    xp = ag.xp_of(e)
+    p = e / total[:, None]  # softmax minus one-hot
+    p[xp.arange(p.shape[0]), picks] -= 1
+    p *= weight[:, None]
+    return p
+
+
 @ag.primitive
 def _nll(
     scores: Any, labels: Any, axis: int, ignore_index: int, average: bool, saved: Saved
@@ -71,12 +94,7 @@ def _nll(
     flat = labels.reshape(-1)
     keep = flat != ignore_index
     picks = xp.where(keep, flat, 0)
-    rows = xp.arange(s.shape[0])
-    top = s.max(axis=1, keepdims=True)
-    e = xp.exp(s - top)
-    total = e.sum(axis=1)
-    lse = xp.log(total) + top[:, 0]
-    losses = (lse - s[rows, picks]) * keep
+    losses, e, total = ag.run_kernel("nll_rows", _nll_rows, s, picks, keep)
     count = int(keep.sum())
     saved.e, saved.total, saved.keep, saved.picks, saved.count = e, total, keep, picks, count
     loss = losses.sum()
@@ -88,12 +106,11 @@ def _nll(
 @ag.primitive
 def _nll_grad(dy: Any, shape: tuple[int, ...], axis: int, average: bool, saved: Saved) -> Any:
     xp = ag.xp_of(saved.e)
-    p = saved.e / saved.total[:, None]  # softmax minus one-hot, on kept rows only
-    p[xp.arange(p.shape[0]), saved.picks] -= 1
     weight = saved.keep * dy
     if average and saved.count:
         weight = weight / saved.count
-    p *= weight.astype(p.dtype)[:, None]
+    weight = weight.astype(saved.e.dtype)
+    p = ag.run_kernel("nll_rows_grad", _nll_rows_grad, saved.e, saved.total, saved.picks, weight)
     moved = list(shape)
     moved.append(moved.pop(axis))
     p = p.reshape(moved)

@@ -55,7 +55,7 @@ template <class T> void activate(Act act, const T* x, T* y, int64_t n, T alpha) 
 #pragma omp parallel for num_threads(threads_for(n * 8)) schedule(static)
         for (int64_t i = 0; i < n; ++i) {
             T v = x[i];
-            y[i] = T(0.5) * v * (T(1) + std::erf(v * T(kSqrtHalf)));
+            y[i] = T(0.5) * v * (T(1) + T(std::erf(double(v * T(kSqrtHalf)))));
         }
         break;
     case Act::gelu_tanh:
@@ -106,7 +106,7 @@ void activate_grad(Act act, const T* dy, const T* x, const T* y, T* dx, int64_t 
 #pragma omp parallel for num_threads(threads_for(n * 8)) schedule(static)
         for (int64_t i = 0; i < n; ++i) {
             T v = x[i];
-            T cdf = T(0.5) * (T(1) + std::erf(v * T(kSqrtHalf)));
+            T cdf = T(0.5) * (T(1) + T(std::erf(double(v * T(kSqrtHalf)))));
             dx[i] = dy[i] * (cdf + v * vexp(T(-0.5) * v * v) * T(kInvSqrt2Pi));
         }
         break;

@@ -56,8 +56,10 @@ def conv_forward(x: Any, w: Any, padding, stride, dilation, groups: int) -> Any:
     out = _out(x.shape, w.shape, padding, stride, dilation)
     length = out[0] * out[1]
     cols = _columns(x, w.shape, out, padding, stride, dilation)
-    wg = contiguous(w).reshape(groups, o // groups, -1)
-    y = np.matmul(wg, cols.reshape(groups, -1, n * length))  # (O, N*L) as (G, O/G, N*L)
+    wg = contiguous(w).reshape(groups, o // groups, w[0].size)
+    y = np.matmul(
+        wg, cols.reshape(groups, cols.shape[0] // groups, n * length)
+    )  # (O, N*L) as (G, O/G, N*L)
     y = _swap(y, o, n, length).reshape(n, o, *out)
     saved = (TAG, cols) if cols.nbytes <= SAVE_COLUMNS_MAX_BYTES else None
     return y, saved
@@ -73,7 +75,7 @@ def conv_backward_data(dy: Any, w: Any, x_shape, padding, stride, dilation, grou
     """The gradient of :func:`conv_forward` with respect to ``x``."""
     if not handles(dy) or dy.ndim != 4 or not handles(w) or w.dtype != dy.dtype:
         return NotImplemented
-    wt = contiguous(w).reshape(groups, w.shape[0] // groups, -1).swapaxes(1, 2)
+    wt = contiguous(w).reshape(groups, w.shape[0] // groups, w[0].size).swapaxes(1, 2)
     cols = np.matmul(wt, _dy_by_channel(dy, groups))  # (G, C/G*k, N*L)
     dx = np.empty(tuple(x_shape), dtype=dy.dtype)
     geometry = _geometry(tuple(x_shape), w.shape, dy.shape[2:], padding, stride, dilation)
@@ -91,7 +93,7 @@ def conv_backward_filter(
         cols = saved[1]
     else:
         cols = _columns(x, w_shape, tuple(dy.shape[2:]), padding, stride, dilation)
-    cols = cols.reshape(groups, -1, cols.shape[-1])
+    cols = cols.reshape(groups, cols.shape[0] // groups, cols.shape[-1])
     dw = np.matmul(_dy_by_channel(dy, groups), cols.swapaxes(1, 2))  # (G, O/G, C/G*k)
     return dw.reshape(tuple(w_shape))
 
