@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import plugrad_nn._activations as A
 import pytest
+
+import plugrad_nn._activations as A
 
 DTYPES = [np.float32, np.float64]
 

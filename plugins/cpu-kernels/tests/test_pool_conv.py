@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+
 import plugrad_nn._conv as C
 import plugrad_nn._pool as P
-import pytest
 
 DTYPES = [np.float32, np.float64]
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+
 import plugrad_nn._activations as A
 import plugrad_nn._losses as L
-import pytest
 from plugrad_autograd._primitive import unbroadcast
 
 DTYPES = [np.float32, np.float64]
@@ -92,13 +93,9 @@ def test_bias_gradient_equals_the_portable_sum(table, threads, matches, g_shape,
     if g.size == 0:
         assert got is NotImplemented
         return
-    want = np.asarray(g, dtype=np.float64).sum(
-        axis=tuple(
-            i
-            for i, n in enumerate(g_shape)
-            if i != g.ndim - len(shape) + [j for j, m in enumerate(shape) if m != 1][0]
-        )
-    )
+    kept = g.ndim - len(shape) + next(j for j, m in enumerate(shape) if m != 1)
+    others = tuple(i for i in range(g.ndim) if i != kept)
+    want = np.asarray(g, dtype=np.float64).sum(axis=others)
     matches(got, want.astype(dtype).reshape(shape), dtype)
     matches(got, unbroadcast(g, shape), dtype)
 
