@@ -44,7 +44,10 @@ def _local_closure(name: str, projects: dict[str, Path]) -> list[Path]:
             continue
         order.append(folder)
         meta = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
-        for req in meta.get("dependencies", []):
+        reqs = list(meta.get("dependencies", []))
+        if current == name:  # the siblings its tests need come from the checkout too
+            reqs += meta.get("optional-dependencies", {}).get("test", [])
+        for req in reqs:
             dep = _requirement_name(req)
             if dep in projects:
                 todo.append(dep)
@@ -101,11 +104,24 @@ def integration(session: nox.Session) -> None:
     )
 
 
+@nox.session
+@nox.parametrize("cpu_kernels", ["1", "0"])
+def kernels(session: nox.Session, cpu_kernels: str) -> None:
+    """The autograd and nn suites with the compiled CPU kernels on (1) and switched off (0)."""
+    _install_local(session, "plugrad-cpu-kernels")
+    session.install("pytest", "hypothesis")
+    env = {"PLUGRAD_CPU_KERNELS": cpu_kernels}
+    suites = [str(PROJECTS[p] / "tests") for p in ("plugrad-autograd", "plugrad-nn")]
+    session.run("python", "-m", "pytest", *suites, "-q", "-p", "no:cacheprovider", env=env)
+
+
 @nox.session(python=False)
 def tests(session: nox.Session) -> None:
     """Every package's tests, each in its own fresh venv, then the integration tests."""
     for project in PROJECTS:
         session.notify(f"package(project='{project}')")
+    for switch in ("1", "0"):
+        session.notify(f"kernels(cpu_kernels='{switch}')")
     session.notify("integration")
 
 

@@ -36,6 +36,7 @@ from ._registry import (
     refresh,
     register,
 )
+from ._threads import blas_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
@@ -47,6 +48,7 @@ __all__ = [
     "add_hookspecs",
     "array",
     "available",
+    "blas_num_threads",
     "current",
     "default_dtype",
     "get",
@@ -62,6 +64,7 @@ __all__ = [
     "registered",
     "seed",
     "set_default_dtype",
+    "set_num_threads",
     "to_host",
     "use",
     "using",

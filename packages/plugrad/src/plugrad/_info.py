@@ -13,6 +13,7 @@ COMPONENTS = (
     "plugrad-data",
     "plugrad-hyperopt",
     "plugrad-cuda",
+    "plugrad-cpu-kernels",
 )
 
 

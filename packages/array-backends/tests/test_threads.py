@@ -1,0 +1,49 @@
+"""set_num_threads: BLAS's pool and every plugin's pool get the same count."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import plugrad_backends as B
+
+
+class _Pool:
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    @B.hookimpl
+    def plugrad_set_num_threads(self, n: int) -> None:
+        self.calls.append(n)
+
+
+@pytest.fixture
+def pool():
+    pool = _Pool()
+    manager = B.plugin_manager()
+    manager.register(pool, name="test-pool")
+    yield pool
+    manager.unregister(pool)
+    B.set_num_threads(os.cpu_count() or 1)
+
+
+def test_set_num_threads_reaches_blas_and_plugins(pool):
+    B.set_num_threads(1)
+    assert pool.calls == [1]
+    assert all(n == 1 for n in B.blas_num_threads())
+    B.set_num_threads(2)
+    assert pool.calls == [1, 2]
+    assert all(n == 2 for n in B.blas_num_threads())
+
+
+def test_numpy_blas_is_found_on_linux():
+    if not os.path.exists("/proc/self/maps"):
+        pytest.skip("the loaded libraries are listed through /proc on Linux only")
+    assert B.blas_num_threads(), "numpy's OpenBLAS was not found among the loaded libraries"
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_set_num_threads_rejects_bad_counts(bad):
+    with pytest.raises(ValueError, match="set_num_threads: n must be a positive int"):
+        B.set_num_threads(bad)
