@@ -10,6 +10,7 @@ from typing import Any
 
 from ._backend import xp_of
 from ._primitive import defvjp, primitive, zerograd
+from ._tape import _raw
 
 
 @primitive
@@ -78,6 +79,19 @@ defvjp(
 defvjp(negative, lambda dy, y, x: -dy)
 
 
+def _column_major(a: Any) -> bool:
+    """True for a 2-D array stored column-major: a transposed view such as ``W.T``.
+
+    The matmul rules give such an operand's gradient the same order, computing
+    ``(dy.T @ x).T`` rather than ``x.T @ dy``: BLAS reads transposed operands for free, and
+    the transpose's own rule then hands the Param a C-ordered gradient, so the update that
+    follows is a contiguous pass, not a strided one.
+    """
+    raw = _raw(a)
+    flags = getattr(raw, "flags", None)
+    return raw.ndim == 2 and flags is not None and flags.f_contiguous and not flags.c_contiguous
+
+
 def _matmul_vjp_x(dy: Any, y: Any, x: Any, w: Any) -> Any:
     from ._ops_shape import expand_dims, swapaxes
 
@@ -85,6 +99,8 @@ def _matmul_vjp_x(dy: Any, y: Any, x: Any, w: Any) -> Any:
         return dy * w if x.ndim == 1 else expand_dims(dy, -1) * w
     if x.ndim == 1:
         return matmul(w, expand_dims(dy, -1))[..., 0]
+    if _column_major(x) and w.ndim == 2:  # (w @ dy.T).T: x's own memory order
+        return swapaxes(matmul(w, swapaxes(dy, -1, -2)), -1, -2)
     return matmul(dy, swapaxes(w, -1, -2))
 
 
@@ -95,6 +111,8 @@ def _matmul_vjp_w(dy: Any, y: Any, x: Any, w: Any) -> Any:
         return dy * x if w.ndim == 1 else expand_dims(x, -1) * expand_dims(dy, -2)
     if w.ndim == 1:
         return matmul(swapaxes(x, -1, -2), expand_dims(dy, -1))[..., 0]
+    if _column_major(w) and x.ndim == 2:  # x @ W.T: (dy.T @ x).T, so W's gradient is C-ordered
+        return swapaxes(matmul(swapaxes(dy, -1, -2), x), -1, -2)
     return matmul(swapaxes(x, -1, -2), dy)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from ._backend import xp_of
 from ._primitive import defvjp, primitive
-from ._tape import _raw
+from ._tape import Box, _raw
 
 
 @primitive
@@ -39,10 +39,25 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Any:
     return x.transpose(axes) if axes is not None else x.transpose()
 
 
+def _in_order_of(g: Any, x: Any) -> Any:
+    """``g`` copied to C order when ``x`` is C-ordered and ``g`` (a raw view) is not.
+
+    A transposed view's gradient comes back transposed; a Param's gradient should come in
+    the Param's own order, or every pass over the pair (the update) is strided.
+    """
+    if isinstance(g, Box) or getattr(g, "ndim", 0) < 2:  # recorded: left to the tape
+        return g
+    x_flags, g_flags = getattr(_raw(x), "flags", None), getattr(g, "flags", None)
+    if x_flags is not None and g_flags is not None:
+        if x_flags.c_contiguous and not g_flags.c_contiguous:
+            return xp_of(g).ascontiguousarray(g)
+    return g
+
+
 defvjp(
     transpose,
-    lambda dy, y, x, axes=None: transpose(
-        dy, _inverse([a % x.ndim for a in axes]) if axes is not None else None
+    lambda dy, y, x, axes=None: _in_order_of(
+        transpose(dy, _inverse([a % x.ndim for a in axes]) if axes is not None else None), x
     ),
 )
 
@@ -58,7 +73,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
     return x.swapaxes(axis1, axis2)
 
 
-defvjp(swapaxes, lambda dy, y, x, a1, a2: swapaxes(dy, a1, a2))
+defvjp(swapaxes, lambda dy, y, x, a1, a2: _in_order_of(swapaxes(dy, a1, a2), x))
 
 
 @primitive
