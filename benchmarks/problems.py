@@ -193,7 +193,41 @@ def lstm() -> Problem:
     )
 
 
-BUILDERS = {"overhead": overhead, "mlp": mlp, "lenet": lenet, "lstm": lstm}
+def mlp_t() -> Problem:
+    """The MLP written as PyTorch users write it: weights (out, in), ``x @ W.T + b``."""
+    base = mlp()
+    params = {
+        k: (np.ascontiguousarray(v.T) if k.startswith("w") else v) for k, v in base.params.items()
+    }
+    return Problem(
+        name="mlp-t",
+        title="the MLP with weights (out, in): x @ W.T + b (PyTorch's layout)",
+        params=params,
+        data=base.data,
+        gemms=base.gemms,
+    )
+
+
+def lstm_loop() -> Problem:
+    """The LSTM as a user's loop of sigm/tanh/* over the steps (no fused RNN in any framework)."""
+    base = lstm()
+    return Problem(
+        name="lstm-loop",
+        title="the char LSTM written as a loop over steps (sigm, tanh, *): user code",
+        params=base.params,
+        data=base.data,
+        gemms=base.gemms,
+    )
+
+
+BUILDERS = {
+    "overhead": overhead,
+    "mlp": mlp,
+    "mlp-t": mlp_t,
+    "lenet": lenet,
+    "lstm": lstm,
+    "lstm-loop": lstm_loop,
+}
 #: every workload, in the order they run; ``limit`` measures numpy's GEMM rate
 WORKLOADS = (*BUILDERS, "limit")
 
