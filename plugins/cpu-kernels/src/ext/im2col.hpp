@@ -15,9 +15,21 @@ struct Conv2d {
     int64_t kh, kw, ph, pw, sh, sw, dh, dw;
 };
 
+// The output columns j in [lo, hi) whose input column j*stride + off lies inside [0, w).
+inline void valid_range(int64_t n_out, int64_t stride, int64_t off, int64_t w, int64_t& lo,
+                        int64_t& hi) {
+    lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
+    hi = off >= w ? 0 : (w - 1 - off) / stride + 1;
+    hi = hi < n_out ? hi : n_out;
+    lo = lo < hi ? lo : hi;
+}
+
 // One output row of the columns: x's plane for one (instance, channel, kernel offset).
 template <class T>
 inline void gather_row(const Conv2d& g, const T* plane, T* out, int64_t ki, int64_t kj) {
+    const int64_t off = kj * g.dw - g.pw;
+    int64_t lo, hi;
+    valid_range(g.ow, g.sw, off, g.w, lo, hi);
     for (int64_t i = 0; i < g.oh; ++i) {
         const int64_t r = i * g.sh - g.ph + ki * g.dh;
         T* o = out + i * g.ow;
@@ -25,19 +37,14 @@ inline void gather_row(const Conv2d& g, const T* plane, T* out, int64_t ki, int6
             std::memset(o, 0, sizeof(T) * g.ow);
             continue;
         }
-        const T* src = plane + r * g.w;
-        const int64_t off = kj * g.dw - g.pw;
+        const T* src = plane + r * g.w + off;
+        for (int64_t j = 0; j < lo; ++j) o[j] = T(0);
         if (g.sw == 1) {
-            for (int64_t j = 0; j < g.ow; ++j) {
-                const int64_t c = j + off;
-                o[j] = (c >= 0 && c < g.w) ? src[c] : T(0);
-            }
+            std::memcpy(o + lo, src + lo, sizeof(T) * (hi - lo));
         } else {
-            for (int64_t j = 0; j < g.ow; ++j) {
-                const int64_t c = j * g.sw + off;
-                o[j] = (c >= 0 && c < g.w) ? src[c] : T(0);
-            }
+            for (int64_t j = lo; j < hi; ++j) o[j] = src[j * g.sw];
         }
+        for (int64_t j = hi; j < g.ow; ++j) o[j] = T(0);
     }
 }
 
@@ -63,15 +70,19 @@ template <class T> void col2im2d(const Conv2d& g, const T* cols, T* dx) {
             for (int64_t k = 0; k < K; ++k) {
                 const int64_t ki = k / g.kw, kj = k % g.kw;
                 const T* src = cols + (ch * K + k) * NL + b * L;
+                const int64_t off = kj * g.dw - g.pw;
+                int64_t lo, hi;
+                valid_range(g.ow, g.sw, off, g.w, lo, hi);
                 for (int64_t i = 0; i < g.oh; ++i) {
                     const int64_t r = i * g.sh - g.ph + ki * g.dh;
                     if (r < 0 || r >= g.h) continue;
-                    T* dst = plane + r * g.w;
+                    T* dst = plane + r * g.w + off;
                     const T* s = src + i * g.ow;
-                    const int64_t off = kj * g.dw - g.pw;
-                    for (int64_t j = 0; j < g.ow; ++j) {
-                        const int64_t c = j * g.sw + off;
-                        if (c >= 0 && c < g.w) dst[c] += s[j];
+                    if (g.sw == 1) {
+#pragma omp simd
+                        for (int64_t j = lo; j < hi; ++j) dst[j] += s[j];
+                    } else {
+                        for (int64_t j = lo; j < hi; ++j) dst[j * g.sw] += s[j];
                     }
                 }
             }
