@@ -1,6 +1,7 @@
-// im2col and col2im for 2-D convolution, in the layout (C*kh*kw, N*OH*OW): rows run
-// (channel, kernel row, kernel column), columns (instance, output row, output column), so
-// that one GEMM per group covers the whole batch.
+// im2col and col2im for 2-D convolution. Rows run (channel, kernel row, kernel column).
+// Two layouts: batched (C*kh*kw, N*OH*OW), columns (instance, output position), so that
+// one GEMM per group covers the whole batch; per instance (N, C*kh*kw, OH*OW), one
+// contiguous matrix per instance.
 #pragma once
 
 #include <cstdint>
@@ -48,20 +49,32 @@ inline void gather_row(const Conv2d& g, const T* plane, T* out, int64_t ki, int6
     }
 }
 
-template <class T> void im2col2d(const Conv2d& g, const T* x, T* cols) {
-    const int64_t L = g.oh * g.ow, K = g.kh * g.kw, NL = g.n * L;
+// Where row r of instance b starts, in either layout.
+struct ColumnLayout {
+    int64_t row, batch;
+    ColumnLayout(const Conv2d& g, bool per_instance) {
+        const int64_t L = g.oh * g.ow;
+        row = per_instance ? L : g.n * L;
+        batch = per_instance ? g.c * g.kh * g.kw * L : L;
+    }
+};
+
+template <class T> void im2col2d(const Conv2d& g, const T* x, T* cols, bool per_instance) {
+    const int64_t L = g.oh * g.ow, K = g.kh * g.kw;
+    const ColumnLayout at(g, per_instance);
 #pragma omp parallel for collapse(2) num_threads(threads_for(g.n * g.c * K * L)) schedule(static)
     for (int64_t b = 0; b < g.n; ++b)
         for (int64_t ch = 0; ch < g.c; ++ch) {
             const T* plane = x + (b * g.c + ch) * g.h * g.w;
             for (int64_t k = 0; k < K; ++k)
-                gather_row(g, plane, cols + (ch * K + k) * NL + b * L, k / g.kw, k % g.kw);
+                gather_row(g, plane, cols + (ch * K + k) * at.row + b * at.batch, k / g.kw, k % g.kw);
         }
 }
 
 // dx (N, C, H, W) = the sum of every column back into its receptive field.
-template <class T> void col2im2d(const Conv2d& g, const T* cols, T* dx) {
-    const int64_t L = g.oh * g.ow, K = g.kh * g.kw, NL = g.n * L;
+template <class T> void col2im2d(const Conv2d& g, const T* cols, T* dx, bool per_instance) {
+    const int64_t L = g.oh * g.ow, K = g.kh * g.kw;
+    const ColumnLayout at(g, per_instance);
 #pragma omp parallel for collapse(2) num_threads(threads_for(g.n * g.c * K * L)) schedule(static)
     for (int64_t b = 0; b < g.n; ++b)
         for (int64_t ch = 0; ch < g.c; ++ch) {
@@ -69,7 +82,7 @@ template <class T> void col2im2d(const Conv2d& g, const T* cols, T* dx) {
             std::memset(plane, 0, sizeof(T) * g.h * g.w);
             for (int64_t k = 0; k < K; ++k) {
                 const int64_t ki = k / g.kw, kj = k % g.kw;
-                const T* src = cols + (ch * K + k) * NL + b * L;
+                const T* src = cols + (ch * K + k) * at.row + b * at.batch;
                 const int64_t off = kj * g.dw - g.pw;
                 int64_t lo, hi;
                 valid_range(g.ow, g.sw, off, g.w, lo, hi);

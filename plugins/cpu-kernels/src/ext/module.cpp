@@ -167,19 +167,19 @@ template <class T> void bind_typed(nb::module_& m) {
         nb::gil_scoped_release release;
         pgk::pool2d_backward<T>(g, dy.data(), where, dx.data());
     }, "geometry"_a, "dy"_a, "arg"_a.none(), "dx"_a);
-    m.def("im2col2d", [](nb::tuple geometry, In<T> x, Arr<T> cols) {
+    m.def("im2col2d", [](nb::tuple geometry, In<T> x, Arr<T> cols, bool per_instance) {
         pgk::Conv2d g = conv_geometry(geometry);
         same_size("im2col2d", x.size(), size_t(g.n * g.c * g.h * g.w));
         same_size("im2col2d", cols.size(), size_t(g.c * g.kh * g.kw * g.n * g.oh * g.ow));
         nb::gil_scoped_release release;
-        pgk::im2col2d<T>(g, x.data(), cols.data());
+        pgk::im2col2d<T>(g, x.data(), cols.data(), per_instance);
     });
-    m.def("col2im2d", [](nb::tuple geometry, In<T> cols, Arr<T> dx) {
+    m.def("col2im2d", [](nb::tuple geometry, In<T> cols, Arr<T> dx, bool per_instance) {
         pgk::Conv2d g = conv_geometry(geometry);
         same_size("col2im2d", dx.size(), size_t(g.n * g.c * g.h * g.w));
         same_size("col2im2d", cols.size(), size_t(g.c * g.kh * g.kw * g.n * g.oh * g.ow));
         nb::gil_scoped_release release;
-        pgk::col2im2d<T>(g, cols.data(), dx.data());
+        pgk::col2im2d<T>(g, cols.data(), dx.data(), per_instance);
     });
     m.def(
         "swap_leading",

@@ -1,9 +1,12 @@
 """2-D convolution: compiled im2col/col2im (parallel over the batch) around numpy's GEMM.
 
-The columns are laid out (C*kh*kw, N*OH*OW), so each group's product is one large GEMM
-through numpy's BLAS (threaded) rather than one small product per instance. The forward
-pass keeps its columns for the filter gradient (``saved``), tagged so that columns from
-the portable forward are never misread. 3-D convolution falls back to the portable path.
+Two column layouts, chosen as the portable path chooses (``plugrad_nn._conv.batch_last``):
+wide outputs take one contiguous (C*k, L) matrix per instance and one BLAS product per
+instance, written straight into (N, O, L); narrow outputs (deep layers) take one
+(C*k, N*L) matrix and one large product per group, then a parallel copy puts N first.
+The forward pass keeps its columns for the filter gradient (``saved``), tagged so that
+columns from the portable forward are never misread. 3-D convolution falls back to the
+portable path.
 """
 
 from __future__ import annotations
@@ -33,27 +36,24 @@ def _out(x_shape, w_shape, padding, stride, dilation) -> tuple[int, int]:
     )
 
 
-def _columns(x: np.ndarray, w_shape, out, padding, stride, dilation) -> np.ndarray:
-    n, c = x.shape[:2]
-    rows = c * w_shape[2] * w_shape[3]
-    cols = np.empty((rows, n * out[0] * out[1]), dtype=x.dtype)
-    _core.im2col2d(_geometry(x.shape, w_shape, out, padding, stride, dilation), contiguous(x), cols)
-    return cols
+def per_instance(n: int, out: tuple[int, ...]) -> bool:
+    """The per-instance layout for rows of 16 outputs or more (or a small batch).
 
-
-def _wide(n: int, length: int) -> bool:
-    """True when each instance's product is wide enough (``length`` outputs) for BLAS.
-
-    Then one product per instance reads a strided view of the columns and writes (N, O, L)
-    directly; narrow outputs (deep layers) do better as one large product per group and a
-    copy that puts N first (BLAS runs a (20, 25) @ (25, 73728) product far below its rate).
+    BLAS runs a product with a short inner dimension and a very long one (conv1 of LeNet:
+    (20, 25) @ (25, 73728)) far below its rate, while 128 products of (25, 576) run well;
+    narrow rows (8 outputs) favour the single large product.
     """
-    return length >= 16 or n * length < 64
+    return out[-1] >= 16 or n * out[-1] < 64
 
 
-def _per_instance(cols: np.ndarray, groups: int, n: int, length: int) -> np.ndarray:
-    """The (G*Ck, N*L) columns seen as (N, G, Ck, L): instance b's matrices, no copy."""
-    return cols.reshape(groups, cols.shape[0] // groups, n, length).transpose(2, 0, 1, 3)
+def _columns(x: np.ndarray, w_shape, out, padding, stride, dilation, mine: bool) -> np.ndarray:
+    n, c = x.shape[:2]
+    rows, length = c * w_shape[2] * w_shape[3], out[0] * out[1]
+    shape = (n, rows, length) if mine else (rows, n * length)
+    cols = np.empty(shape, dtype=x.dtype)
+    geometry = _geometry(x.shape, w_shape, out, padding, stride, dilation)
+    _core.im2col2d(geometry, contiguous(x), cols, mine)
+    return cols
 
 
 def _swap(a: np.ndarray, first: int, second: int, inner: int) -> np.ndarray:
@@ -63,6 +63,10 @@ def _swap(a: np.ndarray, first: int, second: int, inner: int) -> np.ndarray:
     return out
 
 
+def _grouped(w: np.ndarray, groups: int) -> np.ndarray:
+    return contiguous(w).reshape(groups, w.shape[0] // groups, w[0].size)
+
+
 def conv_forward(x: Any, w: Any, padding, stride, dilation, groups: int) -> Any:
     """Cross-correlation of a 4-D ``x`` (N, C, H, W) with ``w`` (O, C/groups, kh, kw)."""
     if not handles(x) or x.ndim != 4 or not handles(w) or w.dtype != x.dtype:
@@ -70,16 +74,17 @@ def conv_forward(x: Any, w: Any, padding, stride, dilation, groups: int) -> Any:
     n, o = x.shape[0], w.shape[0]
     out = _out(x.shape, w.shape, padding, stride, dilation)
     length = out[0] * out[1]
-    cols = _columns(x, w.shape, out, padding, stride, dilation)
-    wg = contiguous(w).reshape(groups, o // groups, w[0].size)
-    if _wide(n, length):  # one product per instance, written straight into (N, O, L)
-        y = np.empty((n, groups, o // groups, length), dtype=x.dtype)
-        np.matmul(wg, _per_instance(cols, groups, n, length), out=y)
-        y = y.reshape(n, o, *out)
-    else:  # one (O/G, Ck) @ (Ck, N*L) product per group, then N to the front
-        y = np.matmul(wg, cols.reshape(groups, cols.shape[0] // groups, n * length))
+    mine = per_instance(n, out)
+    cols = _columns(x, w.shape, out, padding, stride, dilation, mine)
+    wg = _grouped(w, groups)
+    ck = w[0].size
+    if mine:  # (G, O/G, Ck) @ (N, G, Ck, L): one product per instance, into (N, O, L)
+        y = np.matmul(wg, cols.reshape(n, groups, ck, length)).reshape(n, o, *out)
+    else:  # (G, O/G, Ck) @ (G, Ck, N*L), then N to the front
+        y = np.matmul(wg, cols.reshape(groups, ck, n * length))
         y = _swap(y, o, n, length).reshape(n, o, *out)
-    saved = (TAG, cols) if cols.nbytes <= SAVE_COLUMNS_MAX_BYTES else None
+    # index 1 holds the columns, as in the portable saved state (the op checks its dtype)
+    saved = (TAG, cols, mine) if cols.nbytes <= SAVE_COLUMNS_MAX_BYTES else None
     return y, saved
 
 
@@ -93,17 +98,17 @@ def conv_backward_data(dy: Any, w: Any, x_shape, padding, stride, dilation, grou
     """The gradient of :func:`conv_forward` with respect to ``x``."""
     if not handles(dy) or dy.ndim != 4 or not handles(w) or w.dtype != dy.dtype:
         return NotImplemented
-    wt = contiguous(w).reshape(groups, w.shape[0] // groups, w[0].size).swapaxes(1, 2)
-    n, length = dy.shape[0], dy.shape[2] * dy.shape[3]
-    if _wide(n, length):  # per instance, written into the columns' (N, G, Ck, L) view
-        cols = np.empty((groups * wt.shape[1], n * length), dtype=dy.dtype)
-        dyg = contiguous(dy).reshape(n, groups, w.shape[0] // groups, length)
-        np.matmul(wt, dyg, out=_per_instance(cols, groups, n, length))
+    n, o = dy.shape[:2]
+    length = dy.shape[2] * dy.shape[3]
+    wt = _grouped(w, groups).swapaxes(1, 2)  # (G, Ck, O/G)
+    mine = per_instance(n, dy.shape[2:])
+    if mine:
+        cols = np.matmul(wt, contiguous(dy).reshape(n, groups, o // groups, length))
     else:
-        cols = np.matmul(wt, _dy_by_channel(dy, groups))  # (G, C/G*k, N*L)
+        cols = np.matmul(wt, _dy_by_channel(dy, groups))  # (G, Ck, N*L)
     dx = np.empty(tuple(x_shape), dtype=dy.dtype)
     geometry = _geometry(tuple(x_shape), w.shape, dy.shape[2:], padding, stride, dilation)
-    _core.col2im2d(geometry, cols.reshape(-1), dx)
+    _core.col2im2d(geometry, cols.reshape(-1), dx, mine)
     return dx
 
 
@@ -113,12 +118,23 @@ def conv_backward_filter(
     """The gradient of :func:`conv_forward` with respect to ``w``."""
     if not handles(dy) or dy.ndim != 4 or not handles(x) or x.dtype != dy.dtype:
         return NotImplemented
+    n, o = dy.shape[:2]
+    length = dy.shape[2] * dy.shape[3]
     if isinstance(saved, tuple) and saved[0] == TAG and saved[1].dtype == dy.dtype:
-        cols = saved[1]
+        _, cols, mine = saved
     else:
-        cols = _columns(x, w_shape, tuple(dy.shape[2:]), padding, stride, dilation)
-    cols = cols.reshape(groups, cols.shape[0] // groups, cols.shape[-1])
-    dw = np.matmul(_dy_by_channel(dy, groups), cols.swapaxes(1, 2))  # (G, O/G, C/G*k)
+        mine = per_instance(n, dy.shape[2:])
+        cols = _columns(x, w_shape, tuple(dy.shape[2:]), padding, stride, dilation, mine)
+    ck = int(np.prod(w_shape[1:]))
+    if mine:  # sum over instances of (O/G, L) @ (L, Ck)
+        per = np.matmul(
+            contiguous(dy).reshape(n, groups, o // groups, length),
+            cols.reshape(n, groups, ck, length).swapaxes(2, 3),
+        )
+        dw = per.sum(axis=0)
+    else:
+        cols = cols.reshape(groups, ck, n * length)
+        dw = np.matmul(_dy_by_channel(dy, groups), cols.swapaxes(1, 2))  # (G, O/G, Ck)
     return dw.reshape(tuple(w_shape))
 
 
