@@ -9,7 +9,7 @@ not handle. ``PLUGRAD_CPU_KERNELS=0`` turns the plugin off for one run.
 Example:
     >>> import plugrad_backends as B
     >>> import plugrad_cpu_kernels as K
-    >>> ("tanh" in B.get("cpu").kernels) == K.enabled()
+    >>> ("sigm" in B.get("cpu").kernels) == K.enabled()
     True
     >>> K.num_threads() >= 1
     True
@@ -50,10 +50,14 @@ def simd_level() -> str:
     return str(_core.simd_level())
 
 
-def kernel_table() -> dict[str, Any]:
-    """Every kernel this plugin provides, by the name the ops look up."""
-    table: dict[str, Any] = {}
-    for module in (_elementwise, _rows, _pool, _conv):
+def kernel_table(everything: bool = False) -> dict[str, Any]:
+    """The kernels this plugin installs, by the name the ops look up.
+
+    ``everything`` adds the compiled ``exp``, ``log`` and ``tanh``, which are not installed
+    because numpy's own loops measured faster (see ``_elementwise.SLOWER_THAN_NUMPY``).
+    """
+    table: dict[str, Any] = _elementwise.kernels(everything)
+    for module in (_rows, _pool, _conv):
         table.update(module.kernels())
     return table
 
