@@ -6,9 +6,11 @@ Usage (from the repository root)::
     python benchmarks/run.py --quick              # smoke test: few short samples, no file
     python benchmarks/run.py --workloads overhead,mlp --frameworks plugrad,torch
 
-Frameworks: plugrad, numpy (the hand-written floor of ``overhead``), torch, jax (eager),
-jax-jit, autograd (HIPS). Workloads: overhead, mlp, lenet, lstm, limit (numpy's GEMM rate
-and the GEMM-only floor of each workload). A framework that is not installed is skipped
+Frameworks: plugrad, plugrad-portable (plugrad with its compiled CPU kernels taken out,
+interleaved in the same process), numpy (the hand-written floor of ``overhead``), torch,
+jax (eager), jax-jit, autograd (HIPS). Workloads: overhead, mlp, mlp-t (``x @ W.T``),
+lenet, lstm, lstm-loop (a user's loop over steps), limit (numpy's GEMM rate and the
+GEMM-only floor of each workload). ``--contended`` runs a CPU hog on one core throughout. A framework that is not installed is skipped
 with a note. See benchmarks/README.md for what is measured.
 """
 
