@@ -10,8 +10,9 @@ Frameworks: plugrad, plugrad-portable (plugrad with its compiled CPU kernels tak
 interleaved in the same process), numpy (the hand-written floor of ``overhead``), torch,
 jax (eager), jax-jit, autograd (HIPS). Workloads: overhead, mlp, mlp-t (``x @ W.T``),
 lenet, lstm, lstm-loop (a user's loop over steps), limit (numpy's GEMM rate and the
-GEMM-only floor of each workload). ``--contended`` runs a CPU hog on one core throughout. A framework that is not installed is skipped
-with a note. See benchmarks/README.md for what is measured.
+GEMM-only floor of each workload). ``--contended`` runs a CPU hog on one core throughout.
+A framework that is not installed is skipped with a note. See benchmarks/README.md for what
+is measured.
 """
 
 from __future__ import annotations

@@ -48,9 +48,10 @@ def _in_order_of(g: Any, x: Any) -> Any:
     if isinstance(g, Box) or getattr(g, "ndim", 0) < 2:  # recorded: left to the tape
         return g
     x_flags, g_flags = getattr(_raw(x), "flags", None), getattr(g, "flags", None)
-    if x_flags is not None and g_flags is not None:
-        if x_flags.c_contiguous and not g_flags.c_contiguous:
-            return xp_of(g).ascontiguousarray(g)
+    if x_flags is None or g_flags is None:  # a backend without numpy's flags
+        return g
+    if x_flags.c_contiguous and not g_flags.c_contiguous:
+        return xp_of(g).ascontiguousarray(g)
     return g
 
 
