@@ -64,8 +64,8 @@ def set_num_threads(n: int) -> None:
 
     Example:
         >>> import plugrad_backends as B
-        >>> B.set_num_threads(1)
-        >>> B.set_num_threads(os.cpu_count())
+        >>> B.set_num_threads(1)  # leave the other cores to another process
+        >>> B.set_num_threads(2)
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: n must be a positive int, got {n!r}")
