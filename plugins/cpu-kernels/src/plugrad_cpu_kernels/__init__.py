@@ -78,8 +78,12 @@ def plugrad_set_num_threads(n: int) -> None:
 @hookimpl
 def plugrad_report() -> list[str]:
     """Lines for ``python -m plugrad info``."""
+    from plugrad_backends import blas_num_threads
+
     state = "on" if enabled() else f"off ({ENV}=0)"
+    n = num_threads()
+    blas = ", ".join(str(b) for b in blas_num_threads()) or "unknown"
     return [
-        f"plugrad-cpu-kernels {__version__}: {state}, {num_threads()} threads (OpenMP), "
-        f"SIMD {simd_level()}, {len(kernel_table())} kernels"
+        f"plugrad-cpu-kernels {__version__}: {state}, {n} thread{'s' if n != 1 else ''} "
+        f"(OpenMP; BLAS: {blas}), SIMD {simd_level()}, {len(kernel_table())} kernels"
     ]
