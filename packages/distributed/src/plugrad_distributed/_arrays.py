@@ -60,3 +60,14 @@ def check_op(op: str, dtype: Any, fn: str) -> None:
 def backend_name(x: Any) -> str:
     """The array backend's name for ``x`` (``"cpu"``, ``"cuda"``)."""
     return plugrad_backends.of(x).name
+
+
+def wire(flat: Any, op: str) -> tuple[Any, str]:
+    """The buffer and op the communication backend gets for ``op`` on ``flat``.
+
+    ``mean`` travels as ``sum`` (divided afterwards). MPI defines no arithmetic on booleans,
+    so they travel as bytes, where numpy's boolean ``sum`` (logical or) is ``max``.
+    """
+    if flat.dtype.kind == "b":
+        return flat.view("uint8"), "min" if op == "min" else "max"
+    return flat, "sum" if op == "mean" else op

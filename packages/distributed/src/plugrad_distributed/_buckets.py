@@ -18,7 +18,7 @@ import numpy as np
 
 import plugrad_backends
 
-from ._arrays import backend_name, check_dtype, check_op
+from ._arrays import backend_name, check_dtype, check_op, wire
 from ._world import count, world
 
 #: Default bucket size: PyTorch DDP's 25 MiB. Each bucket is one allreduce.
@@ -126,7 +126,7 @@ def allreduce_many(
         for i, off in zip(bucket.members, bucket.offsets):
             flat[off : off + items[i].size] = items[i].reshape(-1)
         count(flat.nbytes)
-        comm.allreduce(flat, "sum" if op == "mean" else op)
+        comm.allreduce(*wire(flat, op))
         if op == "mean":
             flat /= comm.size
         for i, off in zip(bucket.members, bucket.offsets):

@@ -8,7 +8,7 @@ import numpy as np
 
 import plugrad_backends
 
-from ._arrays import as_array, backend_name, check_op
+from ._arrays import as_array, backend_name, check_op, wire
 from ._world import count, world
 
 # broadcast's header: ndim, up to _MAX_DIMS extents, then the dtype string's characters
@@ -43,7 +43,7 @@ def allreduce(x: Any, op: str = "sum") -> Any:
     comm = world().for_backend(backend_name(buf), "allreduce")
     count(buf.nbytes)
     flat = buf.reshape(-1)
-    comm.allreduce(flat, "sum" if op == "mean" else op)
+    comm.allreduce(*wire(flat, op))
     if op == "mean":
         flat /= comm.size
     return buf
