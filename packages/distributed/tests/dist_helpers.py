@@ -15,8 +15,8 @@ import numpy as np
 import plugrad_autograd as ag
 import plugrad_backends as B
 import plugrad_data
-import plugrad_optim as optim
 import plugrad_distributed as dist
+import plugrad_optim as optim
 
 HERE = Path(__file__).parent
 
@@ -68,6 +68,9 @@ def ok(rank: int) -> None:
 # -- the model ------------------------------------------------------------------------------
 
 N_IN, N_HIDDEN, N_OUT, N_DATA = 5, 7, 3, 96
+BATCH = 4  # per rank
+EPOCHS = 2  # 96 instances: 12 steps per epoch on 2 ranks, 8 on 3
+CASES = [(d, r) for d in ("float64", "float32") for r in ("sgd", "adam")]
 
 
 def dataset(dtype: str):

@@ -6,8 +6,8 @@ import pytest
 import plugrad_autograd as ag
 import plugrad_backends as B
 import plugrad_data
-import plugrad_optim as optim
 import plugrad_distributed as dist
+import plugrad_optim as optim
 
 
 def test_world_of_one():

@@ -47,7 +47,7 @@ class Communicator:
         """Join the world the launcher set up (idempotent); set ``rank`` and ``size``."""
 
     def allreduce(self, buf: Any, op: str) -> None:
-        """Replace ``buf`` by the elementwise ``op`` (``"sum"``, ``"max"``, ``"min"``) of all ranks'."""
+        """Replace ``buf`` by the elementwise ``op`` of every rank's (sum, max or min)."""
         raise NotImplementedError(f"{type(self).__name__} defines no allreduce")
 
     def broadcast(self, buf: Any, root: int) -> None:

@@ -17,7 +17,6 @@ from ._collectives import allreduce
 from ._world import world_size
 
 
-
 class _CallGradients:
     """The gradients of one update call, averaged on first demand."""
 
