@@ -32,19 +32,24 @@ def mpiexec() -> str:
     return found
 
 
-def launch(n: int, code: str, folder: Path, *args: str, timeout: float = 120):
+def launch(
+    n: int, code: str, folder: Path, *args: str, timeout: float = 120, launcher: str = "mpiexec"
+):
     """Run ``code`` on ``n`` processes; return (completed process, seconds).
 
-    The script gets ``folder`` as ``sys.argv[1]`` (for its results: mpiexec's forwarding of
-    the ranks' stdout can lose the last lines of a rank that exits), then ``args``.
+    ``launcher`` is ``"mpiexec"`` or ``"plugrad_distributed"`` (``python -m
+    plugrad_distributed``). The script gets ``folder`` as ``sys.argv[1]`` (for its results:
+    mpiexec's forwarding of the ranks' stdout can lose the last lines of a rank that exits),
+    then ``args``.
     """
     script = folder / f"script_{time.monotonic_ns()}.py"
     header = f"import sys\nsys.path.insert(0, {str(HERE)!r})\n"
     script.write_text(header + textwrap.dedent(code))
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     start = time.monotonic()
+    runner = [mpiexec()] if launcher == "mpiexec" else [sys.executable, "-m", launcher]
     done = subprocess.run(
-        [mpiexec(), "-n", str(n), sys.executable, str(script), str(folder), *args],
+        [*runner, "-n", str(n), sys.executable, str(script), str(folder), *args],
         capture_output=True,
         text=True,
         timeout=timeout,

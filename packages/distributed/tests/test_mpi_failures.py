@@ -1,5 +1,7 @@
 """A rank that raises or is killed ends the whole run with an error, never a hang."""
 
+import re
+
 import pytest
 from dist_helpers import launch
 
@@ -31,9 +33,14 @@ def test_a_rank_that_raises_aborts_the_run_naming_itself(tmp_path, n):
     assert seconds < 60
 
 
-def test_a_killed_rank_ends_the_run_with_an_error(tmp_path):
-    done, seconds = launch(2, FAIL, tmp_path, "kill", timeout=60)
+@pytest.mark.parametrize("launcher", ["mpiexec", "plugrad_distributed"])
+def test_a_killed_rank_ends_the_run_with_an_error(tmp_path, launcher):
+    done, seconds = launch(2, FAIL, tmp_path, "kill", timeout=60, launcher=launcher)
     assert done.returncode != 0
     out = done.stdout + done.stderr
-    assert "BAD TERMINATION" in out and "signal 9" in out
+    assert "BAD TERMINATION" in out and "signal 9" in out  # mpiexec's report: pid and signal
+    if launcher == "plugrad_distributed":  # python -m plugrad_distributed names the rank
+        assert re.search(
+            r"plugrad_distributed: rank 1 \(pid \d+ on \S+\) was killed by signal 9", out
+        )
     assert seconds < 60

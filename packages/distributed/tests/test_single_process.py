@@ -116,3 +116,25 @@ def test_traffic_counts_messages_and_bytes():
     dist.allreduce(np.zeros(4, "float32"))
     dist.allreduce_many([np.zeros(3), np.zeros(2)])  # one bucket
     assert dist.traffic() == dist.Traffic(messages=2, bytes=16 + 40)
+
+
+def test_launcher_turns_mpiexec_process_ids_into_ranks(tmp_path):
+    from plugrad_distributed._launch import explain
+
+    (tmp_path / "rank.0").write_text("100 nodeA")
+    (tmp_path / "rank.1").write_text("101 nodeA")
+    (tmp_path / "rank.2").write_text("100 nodeB")
+    report = (
+        "=   BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES\n"
+        "=   PID 100 RUNNING AT nodeB\n"
+        "=   EXIT CODE: 9\n"
+        "=   PID 101 RUNNING AT nodeA.example.org\n"
+        "=   EXIT CODE: 200\n"
+    )
+    assert explain(report, tmp_path) == [
+        "plugrad_distributed: rank 2 (pid 100 on nodeB) was killed by signal 9 (SIGKILL); "
+        "mpiexec stopped the other processes",
+        "plugrad_distributed: rank 1 (pid 101 on nodeA.example.org) exited with status 200; "
+        "mpiexec stopped the other processes",
+    ]
+    assert explain("all fine\n", tmp_path) == []

@@ -19,6 +19,7 @@ import plugrad_backends
 
 from . import hookspecs
 from ._communicator import Communicator, SingleProcess
+from ._launch import record_rank
 
 plugrad_backends.add_hookspecs(hookspecs)
 
@@ -55,6 +56,7 @@ class _World:
                 self.main.setup()
                 if self.main.size > 1:
                     _install_abort_on_error(self.main)
+                    record_rank(self.main.rank)
             return self.main
 
     def for_backend(self, backend: str, op: str) -> Communicator:
