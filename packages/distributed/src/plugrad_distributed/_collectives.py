@@ -11,9 +11,11 @@ import plugrad_backends
 from ._arrays import as_array, backend_name, check_op, wire
 from ._world import count, world
 
-# broadcast's header: ndim, up to _MAX_DIMS extents, then the dtype string's characters
+# broadcast's header: ndim, the two strings' lengths, up to _MAX_DIMS extents, then the
+# characters of the dtype string and of the backend's name
 _MAX_DIMS = 32
-_DTYPE_CHARS = 8
+_CHARS = 32
+_HEADER = 3 + _MAX_DIMS + 2 * _CHARS
 
 
 def allreduce(x: Any, op: str = "sum") -> Any:
@@ -53,8 +55,7 @@ def broadcast(x: Any, root: int = 0) -> Any:
     """Rank ``root``'s ``x`` on every process (a new array; ``x`` is not changed).
 
     Only ``root`` needs to pass an array: the others may pass None (or anything), and get
-    an array of root's shape and dtype on their default backend, or on their ``x``'s
-    backend when they pass an array.
+    an array of root's shape and dtype on root's array backend (``"cpu"``, ``"cuda"``).
 
     Args:
         x: the array to send (on ``root``).
@@ -74,13 +75,12 @@ def broadcast(x: Any, root: int = 0) -> Any:
     _check_root(root, main.size, "broadcast")
     mine = main.rank == root
     data = as_array(x, "broadcast") if mine else None
-    header = _header(data) if mine else np.zeros(2 + _MAX_DIMS + _DTYPE_CHARS, np.int64)
+    header = _header(data) if mine else np.zeros(_HEADER, np.int64)
     count(header.nbytes)
     main.broadcast(header, root)
-    shape, dtype = _unpack_header(header)
+    shape, dtype, backend = _unpack_header(header)
     if not mine:
-        device = backend_name(x) if _is_array(x) else None
-        data = plugrad_backends.array(np.empty(shape, dtype), device=device)
+        data = plugrad_backends.get(backend).xp.empty(shape, dtype=dtype)
     comm = world().for_backend(backend_name(data), "broadcast")
     count(data.nbytes)
     comm.broadcast(data.reshape(-1), root)
@@ -106,10 +106,6 @@ def allgather(x: Any) -> Any:
     return out
 
 
-def _is_array(x: Any) -> bool:
-    return hasattr(x, "shape") and hasattr(x, "dtype")
-
-
 def _check_root(root: int, size: int, fn: str) -> None:
     if isinstance(root, bool) or not isinstance(root, (int, np.integer)) or not 0 <= root < size:
         raise ValueError(
@@ -124,16 +120,20 @@ def _header(data: Any) -> np.ndarray:
             f"not supported, got {data.ndim}"
         )
     code = data.dtype.str.encode("ascii")
-    header = np.zeros(2 + _MAX_DIMS + _DTYPE_CHARS, np.int64)
-    header[0] = data.ndim
-    header[1] = len(code)
-    header[2 : 2 + data.ndim] = data.shape
-    header[2 + _MAX_DIMS : 2 + _MAX_DIMS + len(code)] = list(code)
+    backend = backend_name(data).encode("utf-8")[:_CHARS]
+    header = np.zeros(_HEADER, np.int64)
+    header[:3] = data.ndim, len(code), len(backend)
+    header[3 : 3 + data.ndim] = data.shape
+    start = 3 + _MAX_DIMS
+    header[start : start + len(code)] = list(code)
+    header[start + _CHARS : start + _CHARS + len(backend)] = list(backend)
     return header
 
 
-def _unpack_header(header: np.ndarray) -> tuple[tuple[int, ...], np.dtype]:
-    ndim, nchars = int(header[0]), int(header[1])
-    shape = tuple(int(n) for n in header[2 : 2 + ndim])
-    code = bytes(int(c) for c in header[2 + _MAX_DIMS : 2 + _MAX_DIMS + nchars])
-    return shape, np.dtype(code.decode("ascii"))
+def _unpack_header(header: np.ndarray) -> tuple[tuple[int, ...], np.dtype, str]:
+    ndim, ncode, nbackend = (int(v) for v in header[:3])
+    shape = tuple(int(n) for n in header[3 : 3 + ndim])
+    start = 3 + _MAX_DIMS
+    code = bytes(int(c) for c in header[start : start + ncode]).decode("ascii")
+    backend = bytes(int(c) for c in header[start + _CHARS : start + _CHARS + nbackend])
+    return shape, np.dtype(code), backend.decode("utf-8")
