@@ -138,3 +138,42 @@ def test_launcher_turns_mpiexec_process_ids_into_ranks(tmp_path):
         "mpiexec stopped the other processes",
     ]
     assert explain("all fine\n", tmp_path) == []
+
+
+class _Missing(dist.Communicator):
+    name = "fake"
+    backends = ("fake",)
+
+    def is_available(self):
+        return False
+
+    def unavailable_reason(self):
+        return "libfake is not installed"
+
+
+class _WorldOfTwo(dist.Communicator):
+    name = "two"
+    backends = ("cpu",)
+    size = 2
+
+
+def test_arrays_no_backend_moves_are_a_clear_error_in_a_world_of_several(monkeypatch):
+    from plugrad_distributed import _world
+
+    monkeypatch.setattr(_world, "_communicators", lambda: [_Missing()])
+    with pytest.raises(RuntimeError, match=r"no communication backend moves 'fake' arrays") as e:
+        _world._find("fake", _WorldOfTwo(), "allreduce")
+    assert "fake: libfake is not installed" in str(e.value)
+    # a world of one needs no communication
+    assert isinstance(_world._find("fake", dist.SingleProcess(), "allreduce"), dist.SingleProcess)
+
+
+def test_a_launched_run_without_mpi_is_a_clear_error(monkeypatch):
+    from plugrad_distributed import _world
+
+    monkeypatch.setattr(_world, "_communicators", lambda: [])
+    monkeypatch.setenv("PMI_SIZE", "4")
+    with pytest.raises(RuntimeError, match="the launcher started 4 processes"):
+        _world._choose_main()
+    monkeypatch.setenv("PMI_SIZE", "1")
+    assert isinstance(_world._choose_main(), dist.SingleProcess)
