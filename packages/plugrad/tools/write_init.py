@@ -19,7 +19,11 @@ COMPONENTS = [
     ("plugrad_optim", "optim"),
     ("plugrad_data", "data"),
     ("plugrad_hyperopt", "hyperopt"),
+    ("plugrad_distributed", "distributed"),
 ]
+# Components reached only through their attribute (``pg.distributed.rank()``): flat, names
+# such as rank, init, barrier or save would read as something else.
+NOT_FLAT = {"plugrad_distributed"}
 PREFER: dict[str, str] = {}
 LOCAL = ["info", "__version__"]
 
@@ -43,6 +47,8 @@ Example:
 def main() -> None:
     owner: dict[str, str] = {}
     for module, _ in COMPONENTS:
+        if module in NOT_FLAT:
+            continue
         names = importlib.import_module(module).__all__
         for name in names:
             if name in LOCAL:  # the meta-package's own version wins

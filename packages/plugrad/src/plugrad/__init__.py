@@ -18,6 +18,7 @@ import plugrad_nn as nn
 import plugrad_optim as optim
 import plugrad_data as data
 import plugrad_hyperopt as hyperopt
+import plugrad_distributed as distributed
 
 from plugrad_backends import (
     Backend,
@@ -474,6 +475,7 @@ __all__ = [
     "diff",
     "digamma",
     "digits",
+    "distributed",
     "divide",
     "dropout",
     "elu",

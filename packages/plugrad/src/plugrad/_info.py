@@ -12,6 +12,7 @@ COMPONENTS = (
     "plugrad-optim",
     "plugrad-data",
     "plugrad-hyperopt",
+    "plugrad-distributed",
     "plugrad-cuda",
 )
 
