@@ -13,12 +13,10 @@ array between several parameters.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
-from contextvars import ContextVar
-from typing import Any, TypeVar
+from collections.abc import Callable, Generator
+from typing import Any, ClassVar, TypeVar
 
 from plugrad_autograd import serializable
-from plugrad_backends import of
 
 T = TypeVar("T", bound=type)
 
@@ -155,9 +153,46 @@ class Hyper:
 
 # -- the protocol ---------------------------------------------------------------------------
 
+#: What a transform's ``run`` yields where it needs the joint norm of every gradient that
+#: reaches it in one ``update`` call; ``update`` sends the norm back.
+Run = Generator[Any, Any, tuple[Any, Any]]
+
+
+def advance(state: dict[str, Any]) -> int:
+    """Count one more update in ``state["count"]``; return its number (1 for the first).
+
+    The one step counter of every transform that counts: schedules see ``number - 1``,
+    bias corrections ``number``.
+    """
+    number = state["count"] + 1
+    state["count"] = number
+    return number
+
+
+class Owned:
+    """Holds per-weight state for one weight at a time: which weight is not saved or copied.
+
+    ``update`` records the weight an optimizer's state belongs to (a weak reference kept out
+    of ``__dict__``, so the saver and ``copy.deepcopy`` see only the hyperparameters and the
+    state) and refuses to mix in another weight's gradients.
+    """
+
+    __slots__ = ("__dict__", "__weakref__", "_owners")
+
+    def owners(self) -> dict[Any, Any]:
+        """Weak references to the weights served, by position (``()`` for a single weight)."""
+        try:
+            return self._owners
+        except AttributeError:
+            self._owners: dict[Any, Any] = {}
+            return self._owners
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self.__dict__
+
 
 @register
-class Transform:
+class Transform(Owned):
     """Base of every gradient transformation and optimizer.
 
     Subclasses hold hyperparameters as attributes and define ``init`` and ``update``. Any
@@ -168,6 +203,10 @@ class Transform:
 
     Instances hold only numbers, strings, None, containers and other registered objects, so
     plugrad's saver stores them (with their state) and rebuilds them without ``__init__``.
+
+    A rule that a backend may fuse into one kernel names it in ``kernel``, with the state
+    arrays it passes (``kernel_state``), its keywords (``kernel_hypers``: pairs of keyword
+    and attribute) and, with ``counts_steps``, ``step=`` the update number.
 
     Attributes:
         state: the per-parameter state when used as an optimizer; None until the first update.
@@ -182,6 +221,10 @@ class Transform:
     """
 
     state: Any = None
+    kernel: ClassVar[str | None] = None
+    kernel_state: ClassVar[tuple[str, ...]] = ()
+    kernel_hypers: ClassVar[tuple[tuple[str, str], ...]] = ()
+    counts_steps: ClassVar[bool] = False
 
     def init(self, param: Any) -> Any:
         """The state for one parameter array (None for a stateless transform)."""
@@ -190,6 +233,16 @@ class Transform:
     def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
         """Transform the incoming gradient ``g`` of ``param``; return ``(g_out, state)``."""
         raise NotImplementedError(f"{type(self).__name__} defines no update")
+
+    def run(self, g: Any, state: Any, param: Any) -> Run:
+        """``update`` as a generator: it yields its input where it needs the joint norm of
+        the ``update`` call (see :class:`ClipNorm`) and receives that norm."""
+        return self.update(g, state, param)
+        yield  # a generator that yields nothing unless overridden
+
+    def needs_call_norm(self) -> bool:
+        """True when ``run`` will yield: a global-norm clip is on."""
+        return False
 
     def apply(self, param: Any, g: Any, state: Any) -> Any:
         """Update the array ``param`` in place with gradient ``g``; return the new state."""
@@ -249,6 +302,14 @@ class Chain(Transform):
             g, state[i] = t.update(g, state[i], param)
         return g, state
 
+    def run(self, g: Any, state: Any, param: Any) -> Run:
+        for i, t in enumerate(self.transforms):
+            g, state[i] = yield from t.run(g, state[i], param)
+        return g, state
+
+    def needs_call_norm(self) -> bool:
+        return any(t.needs_call_norm() for t in self.transforms)
+
     def is_identity(self) -> bool:
         return all(t.is_identity() for t in self.transforms)
 
@@ -275,27 +336,3 @@ def chain(*transforms: Transform) -> Chain:
         2
     """
     return Chain(*transforms)
-
-
-# -- one update call -------------------------------------------------------------------------
-
-
-class UpdateCall:
-    """The gradients of one ``update`` call: global-norm clipping measures them all."""
-
-    def __init__(self, grads: list[Any]) -> None:
-        self.grads = grads
-        self._norm: Any = None
-
-    def global_norm(self) -> Any:
-        """sqrt of the sum of every gradient's squared norm, computed once, on the device."""
-        if self._norm is None:
-            total: Any = 0.0
-            for g in self.grads:
-                n = of(g).xp.linalg.norm(g)
-                total = total + n * n
-            self._norm = total**0.5
-        return self._norm
-
-
-CURRENT_CALL: ContextVar[UpdateCall | None] = ContextVar("plugrad_optim_call", default=None)

@@ -1,32 +1,38 @@
 """Named optimizers: chains with a fixed layout whose hyperparameters read like Knet's fields.
 
-``Adam(lr=1e-3)`` is a :class:`Chain` of ``ClipNorm`` (``gclip``), ``Negate`` (``maximize``),
-``WeightDecay`` (``weight_decay``), ``ScaleByAdam`` and ``LearningRate``. Every member is
-always present (off when its hyperparameter is 0/False), so ``opt.lr = 0.01`` or
-``opt.gclip = 5`` work at any time, as Knet users change ``p.opt.lr`` during training,
-without changing the layout of the state.
+A named optimizer is declared as a class whose fields are its hyperparameters, each with its
+default and the chain member it sets (:func:`rate`, :func:`hyper`, :func:`knob`); ``layout``
+lists the members and ``rule`` the one that a backend may fuse. The class gets its
+``__init__`` (keywords and defaults as declared, seen by IDEs through
+``dataclass_transform``), a :class:`Link` per field, its ``Args`` documentation and its
+``kernel``. Every member is always present (off when its hyperparameter is 0/False), so
+``opt.lr = 0.01`` or ``opt.gclip = 5`` work at any time, as Knet users change ``p.opt.lr``
+during training, without changing the layout of the state.
 
-Fused kernels: a named optimizer with a ``kernel`` name looks it up in the parameter's
-backend (``backend.kernels.get(name)``). When present, and every member other than the
-rule and the learning rate is off, one call does the whole update in place::
+Fused kernels: when the parameter's backend has the rule's kernel
+(``backend.kernels.get(rule.kernel)``) and every member other than the rule and the
+learning rate is off, one call does the whole update in place::
 
     kernel(param, grad, *state_arrays, lr=lr, **hyperparameters)
 
-with the rule's state arrays and hyperparameters as listed in each rule's docstring (for
+with the rule's ``kernel_state`` arrays and ``kernel_hypers`` keywords (for
 ``"adam_update"``: ``kernel(param, grad, m, v, lr=, beta1=, beta2=, eps=, step=)``, where
-``step`` is the update count including this one). Step counters advance as on the
-portable path, so the two paths can alternate.
+``step`` is the update count including this one, for rules that count steps). The counters
+advance as on the portable path, so the two paths can alternate.
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, dataclass_transform
 
 from plugrad_backends import of
 
-from ._base import Chain, Hyper, Transform, register
+from ._base import Chain, Hyper, Transform, advance, register
 from ._transforms import ClipNorm, LearningRate, Negate, WeightDecay
+
+LR = float | Callable[[int], float]
 
 
 class Link:
@@ -66,15 +72,50 @@ class Link:
         member.__dict__[self.attr] = spec.check(type(obj).__name__, self.name, value)
 
 
+class Knob:
+    """One field of a named optimizer: its default, the member it sets, its documentation."""
+
+    def __init__(
+        self, default: Any, member: type[Transform] | None, attr: str, kw_only: bool, doc: str
+    ) -> None:
+        self.default = default
+        self.member = member  # None: the optimizer's rule
+        self.attr = attr
+        self.kw_only = kw_only
+        self.doc = doc
+
+
+def knob(
+    default: Any, member: type[Transform], attr: str = "", *, kw_only: bool = False, doc: str
+) -> Any:
+    """A field that sets ``member``'s attribute ``attr`` (by default the field's name)."""
+    return Knob(default, member, attr, kw_only, doc)
+
+
+def hyper(default: Any, attr: str = "", *, kw_only: bool = False, doc: str) -> Any:
+    """A field that sets an attribute of the optimizer's rule."""
+    return Knob(default, None, attr, kw_only, doc)
+
+
+def rate(default: float) -> Any:
+    """The learning-rate field."""
+    return Knob(
+        default, LearningRate, "lr", False, "the learning rate, a number >= 0 or a schedule."
+    )
+
+
 @register
+@dataclass_transform(field_specifiers=(knob, hyper, rate))
 class Optimizer(Chain):
     """Base of the named optimizers (``SGD``, ``Adam``, ...): a chain with a fixed layout.
 
-    Subclasses list their members and declare each hyperparameter with :class:`Link`;
-    ``gclip``, ``weight_decay`` and ``maximize`` are declared here for all.
+    Declare a named optimizer with its ``layout`` (member classes), its ``rule`` and one
+    field per hyperparameter (see ``plugrad_optim._named``, where ``gclip``,
+    ``weight_decay`` and ``maximize`` are declared once for all). A subclass may also write
+    its own ``__init__`` with :class:`Link` descriptors.
 
     Attributes:
-        kernel: the backend kernel name for the fused update, or None.
+        kernel: the backend kernel name for the fused update (the rule's), or None.
 
     Example:
         >>> from plugrad_optim import Adam
@@ -84,11 +125,26 @@ class Optimizer(Chain):
         (0.005, 1.0)
     """
 
+    layout: ClassVar[tuple[type[Transform], ...]] = ()
+    rule: ClassVar[type[Transform] | None] = None
     kernel: ClassVar[str | None] = None
+    knobs: ClassVar[dict[str, Knob]] = {}
 
-    gclip = Link(ClipNorm, "thresh")
-    weight_decay = Link(WeightDecay, "wd")
-    maximize = Link(Negate, "active")
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = {k: v for k, v in vars(cls).items() if isinstance(v, Knob)}
+        if not own and "__init__" in vars(cls):
+            return  # written by hand, with Links
+        cls.knobs = _order(cls.knobs, own)
+        for name, k in own.items():
+            link = Link(k.member or cls.rule, k.attr or name)  # type: ignore[arg-type]
+            link.name = name
+            setattr(cls, name, link)
+        if cls.rule is not None:
+            cls.kernel = cls.rule.kernel
+        if cls.layout:
+            cls.__init__ = _make_init(cls)  # type: ignore[method-assign]
+            cls.__doc__ = _with_args(cls.__doc__ or "", cls.knobs)
 
     def __init__(self, *transforms: Transform, **hyperparameters: Any) -> None:
         super().__init__(*transforms)
@@ -111,36 +167,96 @@ class Optimizer(Chain):
         return {n: getattr(self, n) for n in names if isinstance(getattr(cls, n, None), Link)}
 
     def apply(self, param: Any, g: Any, state: Any) -> Any:
-        name = self.kernel
-        if name is not None:
-            kernel = of(param).kernels.get(name)
+        if self.kernel is not None:
+            kernel = of(param).kernels.get(self.kernel)
             if kernel is not None and self._fusable():
                 self._fused(kernel, param, g, state)
                 return state
         return super().apply(param, g, state)
 
     def _fusable(self) -> bool:
+        rule = type(self).rule
         return all(
-            isinstance(t, LearningRate) or hasattr(t, "kernel_args") or t.is_identity()
+            type(t) is rule or isinstance(t, LearningRate) or t.is_identity()
             for t in self.transforms
         )
 
     def _fused(self, kernel: Any, param: Any, g: Any, state: list[Any]) -> None:
         lr = 0.0
         arrays: tuple[Any, ...] = ()
-        hyper: dict[str, Any] = {}
+        keywords: dict[str, Any] = {}
         for t, s in zip(self.transforms, state):
             if isinstance(t, LearningRate):
                 lr = t.next_lr(s)
-            elif hasattr(t, "kernel_args"):
-                arrays, hyper = t.kernel_args(s)
-        kernel(param, g, *arrays, lr=lr, **hyper)
+            elif type(t) is type(self).rule:
+                arrays = tuple(s[name] for name in t.kernel_state)
+                keywords = {k: getattr(t, attr) for k, attr in t.kernel_hypers}
+                if t.counts_steps:
+                    keywords["step"] = advance(s)  # as the rule's own update would
+        kernel(param, g, *arrays, lr=lr, **keywords)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
         return f"{type(self).__name__}({args})"
 
 
-def prologue() -> tuple[Transform, Transform, Transform]:
-    """The members every named rule starts with: gclip, maximize, coupled weight decay."""
-    return ClipNorm(), Negate(False), WeightDecay()
+def _order(inherited: dict[str, Knob], own: dict[str, Knob]) -> dict[str, Knob]:
+    """Positional fields first, then keyword-only ones, the class's own before inherited."""
+    kept = {k: v for k, v in inherited.items() if k not in own}
+    fields = list(kept.items()) + list(own.items())
+    positional = [(k, v) for k, v in fields if not v.kw_only]
+    keyword = [(k, v) for k, v in own.items() if v.kw_only]
+    keyword += [(k, v) for k, v in kept.items() if v.kw_only]
+    return dict(positional + keyword)
+
+
+def _with_args(doc: str, knobs: dict[str, Knob]) -> str:
+    """``doc`` with an ``Args:`` section listing ``knobs``, before References/Example."""
+    args = "\n    Args:\n" + "".join(f"        {n}: {k.doc}\n" for n, k in knobs.items())
+    for section in ("\n    References:", "\n    Example:"):
+        at = doc.find(section)
+        if at >= 0:
+            return doc[:at] + args + doc[at:]
+    return doc.rstrip() + "\n" + args
+
+
+def _make_init(cls: type[Optimizer]) -> Callable[..., None]:
+    kind = inspect.Parameter
+    params = [kind("self", kind.POSITIONAL_OR_KEYWORD)] + [
+        kind(n, kind.KEYWORD_ONLY if k.kw_only else kind.POSITIONAL_OR_KEYWORD, default=k.default)
+        for n, k in cls.knobs.items()
+    ]
+    signature = inspect.Signature(params, return_annotation=None)
+    layout = cls.layout
+
+    def __init__(self: Optimizer, *args: Any, **kwargs: Any) -> None:
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        del bound.arguments["self"]
+        Optimizer.__init__(self, *(member() for member in layout), **bound.arguments)
+
+    __init__.__signature__ = signature  # type: ignore[attr-defined]
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
+
+
+class Named(Optimizer):
+    """The fields every named rule shares, for the members of :data:`PROLOGUE`."""
+
+    gclip: float = knob(
+        0.0, ClipNorm, "thresh", kw_only=True, doc="per-array gradient norm clip; 0 turns it off."
+    )
+    weight_decay: float = knob(
+        0.0,
+        WeightDecay,
+        "wd",
+        kw_only=True,
+        doc="L2 penalty added to the gradient, ``g += weight_decay * w``.",
+    )
+    maximize: bool = knob(
+        False, Negate, "active", kw_only=True, doc="climb the function instead (``g = -g``)."
+    )
+
+
+#: The members every named rule starts with: gclip, maximize, coupled weight decay.
+PROLOGUE: tuple[type[Transform], ...] = (ClipNorm, Negate, WeightDecay)
