@@ -82,11 +82,15 @@ class ScaleByAdam(_AdamRule):
     g_out = (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)``. State: ``count`` (t), ``m``,
     ``v``. Fused kernel ``"adam_update"``:
     ``kernel(param, grad, m, v, lr=, beta1=, beta2=, eps=, step=)`` with ``step`` = t.
+    With ``amsgrad=True`` the denominator uses ``vmax = max(vmax, v)`` in place of ``v``
+    (see :class:`ScaleByAMSGrad`; state ``vmax`` too, started from ``v`` when the option is
+    switched on during training) and no kernel is used.
 
     Args:
         beta1: decay of the gradient average, in ``[0, 1)``.
         beta2: decay of the squared-gradient average, in ``[0, 1)``.
         eps: added to the square root.
+        amsgrad: divide by the running maximum of ``v`` (AMSGrad).
 
     References:
         Kingma, D. P. and Ba, J. (2015). Adam: A Method for Stochastic Optimization. ICLR.
@@ -100,12 +104,37 @@ class ScaleByAdam(_AdamRule):
         array([-1.])
     """
 
+    amsgrad = Hyper("bool", default=False)
     kernel = "adam_update"
     kernel_state = ("m", "v")
     kernel_hypers = (("beta1", "beta1"), ("beta2", "beta2"), ("eps", "eps"))
 
+    def __init__(
+        self, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, amsgrad: bool = False
+    ) -> None:
+        super().__init__(beta1, beta2, eps)
+        self.amsgrad = amsgrad
+
+    def init(self, param: Any) -> dict[str, Any]:
+        state = super().init(param)
+        if self.amsgrad:
+            state["vmax"] = of(param).xp.zeros_like(param)
+        return state
+
+    def fusable(self) -> bool:
+        return not self.amsgrad
+
     def step(self, g: Any, state: dict[str, Any], t: int) -> Any:
-        return adam_step(g, state["m"], state["v"], t, self.beta1, self.beta2, self.eps)
+        m, v = state["m"], state["v"]
+        if not self.amsgrad:
+            return adam_step(g, m, v, t, self.beta1, self.beta2, self.eps)
+        tmp = _moments(g, m, v, self.beta1, self.beta2)
+        vmax = state.get("vmax")
+        if vmax is None:  # switched on during training: the maximum starts now
+            state["vmax"] = vmax = v.copy()
+        else:
+            of(m).xp.maximum(vmax, v, out=vmax)
+        return bias_corrected(m, vmax, t, self.beta2, self.eps, tmp, 1.0 - self.beta1**t)
 
 
 @register
@@ -151,19 +180,20 @@ class ScaleByAdamax(_AdamRule):
 
 
 @register
-class ScaleByAMSGrad(_AdamRule):
+class ScaleByAMSGrad(ScaleByAdam):
     """AMSGrad's scaling: Adam with the running maximum of the second moment.
 
     ``t += 1; m, v as Adam; vmax = max(vmax, v);
     g_out = (m / (1-b1^t)) / (sqrt(vmax / (1-b2^t)) + eps)``. This is the bias-corrected
     variant (PyTorch's, GradValley's ``amsgrad``); the paper's Algorithm 2 omits the
     corrections, which only rescale the first steps. State: ``count``, ``m``, ``v``,
-    ``vmax``.
+    ``vmax``. It is :class:`ScaleByAdam` with ``amsgrad=True``.
 
     Args:
         beta1: decay of the gradient average, in ``[0, 1)``.
         beta2: decay of the squared-gradient average, in ``[0, 1)``.
         eps: added to the square root.
+        amsgrad: keep the running maximum (False: plain Adam).
 
     References:
         Reddi, S. J., Kale, S. and Kumar, S. (2018). On the Convergence of Adam and Beyond.
@@ -177,13 +207,12 @@ class ScaleByAMSGrad(_AdamRule):
         array([-1.])
     """
 
-    moments = ("m", "v", "vmax")
+    amsgrad = Hyper("bool", default=True)
 
-    def step(self, g: Any, state: dict[str, Any], t: int) -> Any:
-        m, v, vmax = state["m"], state["v"], state["vmax"]
-        tmp = _moments(g, m, v, self.beta1, self.beta2)
-        of(m).xp.maximum(vmax, v, out=vmax)
-        return bias_corrected(m, vmax, t, self.beta2, self.eps, tmp, 1.0 - self.beta1**t)
+    def __init__(
+        self, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, amsgrad: bool = True
+    ) -> None:
+        super().__init__(beta1, beta2, eps, amsgrad)
 
 
 @register

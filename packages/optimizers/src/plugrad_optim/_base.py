@@ -106,6 +106,7 @@ class Hyper:
 
     Args:
         kind: ``"real"``, ``"int"``, ``"bool"`` or ``"lr"`` (a number >= 0 or a schedule).
+        default: the value of instances saved before this hyperparameter existed.
         **limits: ``low``, ``high``, ``low_open``, ``high_open`` for reals, ``low`` for ints.
 
     Example:
@@ -121,8 +122,11 @@ class Hyper:
         ValueError: Scale: factor must be >= 0, got -1.0
     """
 
-    def __init__(self, kind: str = "real", **limits: Any) -> None:
+    _NONE = object()
+
+    def __init__(self, kind: str = "real", default: Any = _NONE, **limits: Any) -> None:
         self.kind = kind
+        self.default = default
         self.limits = limits
         self.name = ""
 
@@ -132,10 +136,10 @@ class Hyper:
     def __get__(self, obj: Any, objtype: type | None = None) -> Any:
         if obj is None:
             return self
-        try:
-            return obj.__dict__[self.name]
-        except KeyError:
-            raise AttributeError(self.name) from None
+        value = obj.__dict__.get(self.name, self.default)
+        if value is Hyper._NONE:
+            raise AttributeError(self.name)
+        return value
 
     def __set__(self, obj: Any, value: Any) -> None:
         obj.__dict__[self.name] = self.check(type(obj).__name__, self.name, value)
@@ -257,6 +261,10 @@ class Transform(Owned):
     def is_identity(self) -> bool:
         """True when the transform currently passes gradients through unchanged."""
         return False
+
+    def fusable(self) -> bool:
+        """True when a backend's ``kernel`` can do this rule's update as configured now."""
+        return self.kernel is not None
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k != "state")

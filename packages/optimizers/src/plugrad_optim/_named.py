@@ -33,6 +33,7 @@ _EPS_IN = "added to ``G`` inside the square root."
 _BETA1 = "decay of the gradient average, in ``[0, 1)``."
 _BETA2 = "decay of the squared-gradient average, in ``[0, 1)``."
 _EPS_OUT = "added to the square root."
+_AMSGRAD = "divide by the running maximum of the second moment (AMSGrad)."
 
 # -- Knet's rules, with Knet's defaults -------------------------------------------------------
 
@@ -207,6 +208,7 @@ class Adam(Named):
 
     ``t += 1; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2`` with ``eps`` outside the square
     root. ``weight_decay`` is coupled L2 (for decoupled decay use :class:`AdamW`).
+    ``amsgrad=True`` is :class:`AMSGrad` (GradValley's and PyTorch's option).
 
     References:
         Kingma, D. P. and Ba, J. (2015). Adam: A Method for Stochastic Optimization. ICLR.
@@ -227,6 +229,7 @@ class Adam(Named):
     beta1: float = hyper(0.9, doc=_BETA1)
     beta2: float = hyper(0.999, doc=_BETA2)
     eps: float = hyper(1e-8, doc=_EPS_OUT)
+    amsgrad: bool = hyper(False, kw_only=True, doc=_AMSGRAD)
 
 
 @register
@@ -370,6 +373,7 @@ class AdamW(Named):
     beta2: float = hyper(0.999, doc=_BETA2)
     eps: float = hyper(1e-8, doc=_EPS_OUT)
     weight_decay: float = knob(0.01, WeightDecay, "wd", doc="the decoupled decay rate.")
+    amsgrad: bool = hyper(False, kw_only=True, doc=_AMSGRAD)
 
 
 #: Knet's seven rules, in the order of Knet's manual: ``_train`` makes their shortcuts.

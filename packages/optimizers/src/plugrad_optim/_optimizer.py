@@ -177,7 +177,7 @@ class Optimizer(Chain):
     def _fusable(self) -> bool:
         rule = type(self).rule
         return all(
-            type(t) is rule or isinstance(t, LearningRate) or t.is_identity()
+            (type(t) is rule and t.fusable()) or isinstance(t, LearningRate) or t.is_identity()
             for t in self.transforms
         )
 
