@@ -110,9 +110,9 @@ class Optimizer(Chain):
     """Base of the named optimizers (``SGD``, ``Adam``, ...): a chain with a fixed layout.
 
     Declare a named optimizer with its ``layout`` (member classes), its ``rule`` and one
-    field per hyperparameter (see ``plugrad_optim._named``, where ``gclip``,
-    ``weight_decay`` and ``maximize`` are declared once for all). A subclass may also write
-    its own ``__init__`` with :class:`Link` descriptors.
+    field per hyperparameter (see ``plugrad_optim._named``; ``Named`` declares ``gclip``,
+    ``weight_decay`` and ``maximize`` once for all). A subclass may also write its own
+    ``__init__`` with :class:`Link` descriptors.
 
     Attributes:
         kernel: the backend kernel name for the fused update (the rule's), or None.
