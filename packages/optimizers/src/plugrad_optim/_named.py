@@ -16,7 +16,7 @@ from __future__ import annotations
 from ._adam_family import ScaleByAdam, ScaleByAdamax, ScaleByAMSGrad, ScaleByNAdam, ScaleByRAdam
 from ._base import register
 from ._knet import ScaleByAdadelta, ScaleByAdagrad, ScaleByRmsprop
-from ._optimizer import LR, PROLOGUE, Named, hyper, knob, rate
+from ._optimizer import LR, PROLOGUE, Named, NamedBase, hyper, knob, rate
 from ._transforms import (
     ApplyMomentum,
     ApplyNesterovMomentum,
@@ -57,8 +57,8 @@ class SGD(Named):
 
     layout = (*PROLOGUE, Dampening, LearningRate)
     rule = LearningRate
-    lr: LR = rate(0.1)
-    dampening: float = knob(0.0, Dampening, kw_only=True, doc=_DAMPENING)
+    lr: LR = rate(default=0.1)
+    dampening: float = knob(default=0.0, member=Dampening, kw_only=True, doc=_DAMPENING)
 
 
 @register
@@ -86,9 +86,9 @@ class Momentum(Named):
 
     layout = (*PROLOGUE, Dampening, LearningRate, ApplyMomentum)
     rule = ApplyMomentum
-    lr: LR = rate(0.05)
-    gamma: float = hyper(0.95, "momentum", doc=_GAMMA)
-    dampening: float = knob(0.0, Dampening, kw_only=True, doc=_DAMPENING)
+    lr: LR = rate(default=0.05)
+    gamma: float = hyper(default=0.95, attr="momentum", doc=_GAMMA)
+    dampening: float = knob(default=0.0, member=Dampening, kw_only=True, doc=_DAMPENING)
 
 
 @register
@@ -118,9 +118,9 @@ class Nesterov(Named):
 
     layout = (*PROLOGUE, Dampening, LearningRate, ApplyNesterovMomentum)
     rule = ApplyNesterovMomentum
-    lr: LR = rate(0.05)
-    gamma: float = hyper(0.95, "momentum", doc=_GAMMA)
-    dampening: float = knob(0.0, Dampening, kw_only=True, doc=_DAMPENING)
+    lr: LR = rate(default=0.05)
+    gamma: float = hyper(default=0.95, attr="momentum", doc=_GAMMA)
+    dampening: float = knob(default=0.0, member=Dampening, kw_only=True, doc=_DAMPENING)
 
 
 @register
@@ -142,8 +142,8 @@ class Adagrad(Named):
 
     layout = (*PROLOGUE, ScaleByAdagrad, LearningRate)
     rule = ScaleByAdagrad
-    lr: LR = rate(0.05)
-    eps: float = hyper(1e-6, doc=_EPS_IN)
+    lr: LR = rate(default=0.05)
+    eps: float = hyper(default=1e-6, doc=_EPS_IN)
 
 
 @register
@@ -167,9 +167,9 @@ class Rmsprop(Named):
 
     layout = (*PROLOGUE, ScaleByRmsprop, LearningRate)
     rule = ScaleByRmsprop
-    lr: LR = rate(0.01)
-    rho: float = hyper(0.9, doc="the decay of the squared-gradient average.")
-    eps: float = hyper(1e-6, doc=_EPS_IN)
+    lr: LR = rate(default=0.01)
+    rho: float = hyper(default=0.9, doc="the decay of the squared-gradient average.")
+    eps: float = hyper(default=1e-6, doc=_EPS_IN)
 
 
 @register
@@ -194,9 +194,9 @@ class Adadelta(Named):
 
     layout = (*PROLOGUE, ScaleByAdadelta, LearningRate)
     rule = ScaleByAdadelta
-    lr: LR = rate(1.0)
-    rho: float = hyper(0.9, doc="the decay of both running averages.")
-    eps: float = hyper(1e-6, doc="added under both square roots.")
+    lr: LR = rate(default=1.0)
+    rho: float = hyper(default=0.9, doc="the decay of both running averages.")
+    eps: float = hyper(default=1e-6, doc="added under both square roots.")
 
 
 # -- Adam and its relatives, with their papers' defaults ---------------------------------------
@@ -225,11 +225,11 @@ class Adam(Named):
 
     layout = (*PROLOGUE, ScaleByAdam, LearningRate)
     rule = ScaleByAdam
-    lr: LR = rate(0.001)
-    beta1: float = hyper(0.9, doc=_BETA1)
-    beta2: float = hyper(0.999, doc=_BETA2)
-    eps: float = hyper(1e-8, doc=_EPS_OUT)
-    amsgrad: bool = hyper(False, kw_only=True, doc=_AMSGRAD)
+    lr: LR = rate(default=0.001)
+    beta1: float = hyper(default=0.9, doc=_BETA1)
+    beta2: float = hyper(default=0.999, doc=_BETA2)
+    eps: float = hyper(default=1e-8, doc=_EPS_OUT)
+    amsgrad: bool = hyper(default=False, kw_only=True, doc=_AMSGRAD)
 
 
 @register
@@ -254,10 +254,10 @@ class Adamax(Named):
 
     layout = (*PROLOGUE, ScaleByAdamax, LearningRate)
     rule = ScaleByAdamax
-    lr: LR = rate(0.002)
-    beta1: float = hyper(0.9, doc=_BETA1)
-    beta2: float = hyper(0.999, doc="decay of the infinity norm, in ``[0, 1)``.")
-    eps: float = hyper(1e-8, doc="added to ``u``.")
+    lr: LR = rate(default=0.002)
+    beta1: float = hyper(default=0.9, doc=_BETA1)
+    beta2: float = hyper(default=0.999, doc="decay of the infinity norm, in ``[0, 1)``.")
+    eps: float = hyper(default=1e-8, doc="added to ``u``.")
 
 
 @register
@@ -282,10 +282,10 @@ class AMSGrad(Named):
 
     layout = (*PROLOGUE, ScaleByAMSGrad, LearningRate)
     rule = ScaleByAMSGrad
-    lr: LR = rate(0.001)
-    beta1: float = hyper(0.9, doc=_BETA1)
-    beta2: float = hyper(0.999, doc=_BETA2)
-    eps: float = hyper(1e-8, doc=_EPS_OUT)
+    lr: LR = rate(default=0.001)
+    beta1: float = hyper(default=0.9, doc=_BETA1)
+    beta2: float = hyper(default=0.999, doc=_BETA2)
+    eps: float = hyper(default=1e-8, doc=_EPS_OUT)
 
 
 @register
@@ -310,11 +310,11 @@ class NAdam(Named):
 
     layout = (*PROLOGUE, ScaleByNAdam, LearningRate)
     rule = ScaleByNAdam
-    lr: LR = rate(0.002)
-    beta1: float = hyper(0.9, doc="the base momentum, in ``[0, 1)``.")
-    beta2: float = hyper(0.999, doc=_BETA2)
-    eps: float = hyper(1e-8, doc=_EPS_OUT)
-    momentum_decay: float = hyper(0.004, kw_only=True, doc="the momentum schedule's rate.")
+    lr: LR = rate(default=0.002)
+    beta1: float = hyper(default=0.9, doc="the base momentum, in ``[0, 1)``.")
+    beta2: float = hyper(default=0.999, doc=_BETA2)
+    eps: float = hyper(default=1e-8, doc=_EPS_OUT)
+    momentum_decay: float = hyper(default=0.004, kw_only=True, doc="the momentum schedule's rate.")
 
 
 @register
@@ -338,14 +338,14 @@ class RAdam(Named):
 
     layout = (*PROLOGUE, ScaleByRAdam, LearningRate)
     rule = ScaleByRAdam
-    lr: LR = rate(0.001)
-    beta1: float = hyper(0.9, doc=_BETA1)
-    beta2: float = hyper(0.999, doc=_BETA2)
-    eps: float = hyper(1e-8, doc=_EPS_OUT)
+    lr: LR = rate(default=0.001)
+    beta1: float = hyper(default=0.9, doc=_BETA1)
+    beta2: float = hyper(default=0.999, doc=_BETA2)
+    eps: float = hyper(default=1e-8, doc=_EPS_OUT)
 
 
 @register
-class AdamW(Named):
+class AdamW(NamedBase):
     """AdamW: Adam with decoupled weight decay.
 
     ``w -= lr * ((m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps) + weight_decay * w)``: the decay
@@ -368,12 +368,14 @@ class AdamW(Named):
 
     layout = (ClipNorm, Negate, ScaleByAdam, WeightDecay, LearningRate)
     rule = ScaleByAdam
-    lr: LR = rate(0.001)
-    beta1: float = hyper(0.9, doc=_BETA1)
-    beta2: float = hyper(0.999, doc=_BETA2)
-    eps: float = hyper(1e-8, doc=_EPS_OUT)
-    weight_decay: float = knob(0.01, WeightDecay, "wd", doc="the decoupled decay rate.")
-    amsgrad: bool = hyper(False, kw_only=True, doc=_AMSGRAD)
+    lr: LR = rate(default=0.001)
+    beta1: float = hyper(default=0.9, doc=_BETA1)
+    beta2: float = hyper(default=0.999, doc=_BETA2)
+    eps: float = hyper(default=1e-8, doc=_EPS_OUT)
+    weight_decay: float = knob(
+        default=0.01, member=WeightDecay, attr="wd", doc="the decoupled decay rate."
+    )
+    amsgrad: bool = hyper(default=False, kw_only=True, doc=_AMSGRAD)
 
 
 #: Knet's seven rules, in the order of Knet's manual: ``_train`` makes their shortcuts.

@@ -86,18 +86,18 @@ class Knob:
 
 
 def knob(
-    default: Any, member: type[Transform], attr: str = "", *, kw_only: bool = False, doc: str
+    *, default: Any, member: type[Transform], attr: str = "", kw_only: bool = False, doc: str
 ) -> Any:
     """A field that sets ``member``'s attribute ``attr`` (by default the field's name)."""
     return Knob(default, member, attr, kw_only, doc)
 
 
-def hyper(default: Any, attr: str = "", *, kw_only: bool = False, doc: str) -> Any:
+def hyper(*, default: Any, attr: str = "", kw_only: bool = False, doc: str) -> Any:
     """A field that sets an attribute of the optimizer's rule."""
     return Knob(default, None, attr, kw_only, doc)
 
 
-def rate(default: float) -> Any:
+def rate(*, default: float) -> Any:
     """The learning-rate field."""
     return Knob(
         default, LearningRate, "lr", False, "the learning rate, a number >= 0 or a schedule."
@@ -200,14 +200,19 @@ class Optimizer(Chain):
         return f"{type(self).__name__}({args})"
 
 
+#: The keyword-only fields every rule shares come last, in this order.
+SHARED = ("gclip", "weight_decay", "maximize")
+
+
 def _order(inherited: dict[str, Knob], own: dict[str, Knob]) -> dict[str, Knob]:
-    """Positional fields first, then keyword-only ones, the class's own before inherited."""
+    """Positional fields first, then the class's own keyword-only ones, then the shared."""
     kept = {k: v for k, v in inherited.items() if k not in own}
-    fields = list(kept.items()) + list(own.items())
-    positional = [(k, v) for k, v in fields if not v.kw_only]
-    keyword = [(k, v) for k, v in own.items() if v.kw_only]
-    keyword += [(k, v) for k, v in kept.items() if v.kw_only]
-    return dict(positional + keyword)
+    fields = {**kept, **own}
+    positional = [k for k, v in fields.items() if not v.kw_only]
+    keyword = [k for k, v in fields.items() if v.kw_only and k not in SHARED]
+    keyword.sort(key=lambda k: k in kept)  # the class's own first
+    keyword += [k for k in SHARED if k in fields and fields[k].kw_only]
+    return {k: fields[k] for k in positional + keyword}
 
 
 def _with_args(doc: str, knobs: dict[str, Knob]) -> str:
@@ -240,21 +245,34 @@ def _make_init(cls: type[Optimizer]) -> Callable[..., None]:
     return __init__
 
 
-class Named(Optimizer):
-    """The fields every named rule shares, for the members of :data:`PROLOGUE`."""
+class NamedBase(Optimizer):
+    """The fields every named rule has: ``gclip`` and ``maximize``."""
 
     gclip: float = knob(
-        0.0, ClipNorm, "thresh", kw_only=True, doc="per-array gradient norm clip; 0 turns it off."
-    )
-    weight_decay: float = knob(
-        0.0,
-        WeightDecay,
-        "wd",
+        default=0.0,
+        member=ClipNorm,
+        attr="thresh",
         kw_only=True,
-        doc="L2 penalty added to the gradient, ``g += weight_decay * w``.",
+        doc="per-array gradient norm clip; 0 turns it off.",
     )
     maximize: bool = knob(
-        False, Negate, "active", kw_only=True, doc="climb the function instead (``g = -g``)."
+        default=False,
+        member=Negate,
+        attr="active",
+        kw_only=True,
+        doc="climb the function instead (``g = -g``).",
+    )
+
+
+class Named(NamedBase):
+    """The fields of the rules with the members of :data:`PROLOGUE`: also coupled L2."""
+
+    weight_decay: float = knob(
+        default=0.0,
+        member=WeightDecay,
+        attr="wd",
+        kw_only=True,
+        doc="L2 penalty added to the gradient, ``g += weight_decay * w``.",
     )
 
 
