@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import weakref
 from typing import Any
 
@@ -126,9 +125,11 @@ def update(w: Any, g: Any, opt: Any = None, lr: Any = _DEFAULT_LR, gclip: float 
     _check_opt_arg(opt)
     planner = _Planner(lr, gclip)
     planner.plan(w, g, opt, ())
-    together = [job for job in planner.jobs if job.opt.needs_call_norm()]
+    together = []
     for job in planner.jobs:
-        if not job.opt.needs_call_norm():
+        if job.opt.needs_call_norm():
+            together.append(job)
+        else:
             job.finish(job.opt.apply(job.array, job.grad, job.start()))
     if together:
         _run_together(together)
@@ -236,7 +237,7 @@ class _Planner:
         """``job`` with its weight checked against the one its state already belongs to."""
         if job.holder[job.key] is not None:
             owner = _owner(job.keeper, slot)
-            if owner is not None and not _same_weight(owner, w, job.array):
+            if owner is not None and owner is not w and not _same_weight(owner, w, job.array):
                 raise ValueError(
                     f"update: this {type(job.opt).__name__} object already holds the state of "
                     f"another weight ({_describe(owner)}) and cannot also update "
@@ -287,8 +288,13 @@ def _owner(keeper: Owned, slot: Any) -> Any:
 
 
 def _bind(keeper: Owned, slot: Any, weight: Any) -> None:
-    with contextlib.suppress(TypeError):  # an array type without weak references
-        keeper.owners()[slot] = weakref.ref(weight)
+    owners = keeper.owners()
+    ref = owners.get(slot)
+    if ref is None or ref() is not weight:
+        try:  # noqa: SIM105 (cheaper than contextlib.suppress on every update)
+            owners[slot] = weakref.ref(weight)
+        except TypeError:  # an array type without weak references: nothing to check against
+            pass
 
 
 def _same_weight(owner: Any, w: Any, array: Any) -> bool:
