@@ -94,3 +94,15 @@ def test_a_shared_schedule_holds_no_state(backend):
         po.update(w2, arr(backend, [1.0]), o2)
     np.testing.assert_array_equal(backend.to_host(w1), [-1.75])
     np.testing.assert_array_equal(backend.to_host(w2), [-1.75])
+
+
+def test_a_member_shared_by_two_chains_keeps_no_state_of_its_own(backend):
+    shared = po.ApplyMomentum(0.5)  # a chain's state is the list of its members' states
+    c1, c2 = po.chain(po.LearningRate(1.0), shared), po.chain(po.LearningRate(1.0), shared)
+    w1, w2 = arr(backend, [0.0]), arr(backend, [0.0])
+    for _ in range(2):
+        po.update(w1, arr(backend, [1.0]), c1)
+        po.update(w2, arr(backend, [2.0]), c2)
+    np.testing.assert_array_equal(backend.to_host(w1), [-2.5])
+    np.testing.assert_array_equal(backend.to_host(w2), [-5.0])
+    assert shared.state is None
