@@ -87,9 +87,14 @@ def update(w: Any, g: Any, opt: Any = None, lr: Any = _DEFAULT_LR, gclip: float 
       a matching list/tuple/dict of optimizers gives each weight its own.
     - ``w`` and ``g`` may be matching lists, tuples and dicts (nested) of Params and arrays.
 
-    A ``None`` gradient (a weight that took no part) is skipped. Everything is checked
-    before any weight changes. The update runs on the weight's backend, in place, with no
-    host synchronization.
+    A state belongs to one weight: an optimizer whose state was made for another weight
+    that still exists is refused (one ``Adam`` given to two Params would mix their
+    moments); ``copy.deepcopy(opt)`` or ``opt.reset()`` gives a fresh one. Every
+    ``ClipNorm(..., global_norm=True)`` of the call uses the joint norm of the gradients
+    reaching them. A ``None`` gradient (a weight that took no part) is skipped. Everything
+    is checked before any weight changes. The update runs on the weight's backend, in
+    place, with no host synchronization, and keeps no state outside its arguments (threads
+    may update their own models at once).
 
     Args:
         w: a Param, an array, or a list/tuple/dict of them.
@@ -102,7 +107,8 @@ def update(w: Any, g: Any, opt: Any = None, lr: Any = _DEFAULT_LR, gclip: float 
     Raises:
         TypeError: a weight, gradient or optimizer of an unsupported type.
         ValueError: collections that do not match, a gradient of the wrong shape, a negative
-            learning rate, or ``lr``/``gclip`` given together with ``opt``.
+            learning rate, ``lr``/``gclip`` given together with ``opt``, or an optimizer
+            holding another weight's state.
 
     Example:
         >>> import numpy as np
