@@ -33,13 +33,16 @@ from ._base import Chain, Hyper, Transform, advance, register
 from ._transforms import ClipNorm, LearningRate, Negate, WeightDecay
 
 LR = float | Callable[[int], float]
+_LR_DOC = "the learning rate, a number >= 0 or a schedule."
 
 
 class Link:
     """A named optimizer's hyperparameter: reads and writes an attribute of one member.
 
     Validation is the member's own (its :class:`Hyper`), with errors naming the optimizer
-    and the keyword the user knows (``Adam: gclip must be >= 0``).
+    and the keyword the user knows (``Adam: gclip must be >= 0``). Declared in a table row
+    (:func:`knob`, :func:`hyper`, :func:`rate`) it also holds the keyword's default, whether
+    it is keyword-only, and its documentation.
 
     Example:
         >>> from plugrad_optim import Link, Optimizer, ScaleByRmsprop, LearningRate
@@ -53,10 +56,21 @@ class Link:
         (0.5, 0.5)
     """
 
-    def __init__(self, part: type[Transform], attr: str) -> None:
-        self.part = part
+    def __init__(
+        self,
+        part: type[Transform] | None,
+        attr: str = "",
+        *,
+        default: Any = None,
+        kw_only: bool = False,
+        doc: str = "",
+    ) -> None:
+        self.part = part  # None, in a table row: the optimizer's rule
         self.attr = attr
         self.name = ""
+        self.default = default
+        self.kw_only = kw_only
+        self.doc = doc
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -72,36 +86,21 @@ class Link:
         member.__dict__[self.attr] = spec.check(type(obj).__name__, self.name, value)
 
 
-class Knob:
-    """One field of a named optimizer: its default, the member it sets, its documentation."""
-
-    def __init__(
-        self, default: Any, member: type[Transform] | None, attr: str, kw_only: bool, doc: str
-    ) -> None:
-        self.default = default
-        self.member = member  # None: the optimizer's rule
-        self.attr = attr
-        self.kw_only = kw_only
-        self.doc = doc
-
-
 def knob(
     *, default: Any, member: type[Transform], attr: str = "", kw_only: bool = False, doc: str
 ) -> Any:
     """A field that sets ``member``'s attribute ``attr`` (by default the field's name)."""
-    return Knob(default, member, attr, kw_only, doc)
+    return Link(member, attr, default=default, kw_only=kw_only, doc=doc)
 
 
 def hyper(*, default: Any, attr: str = "", kw_only: bool = False, doc: str) -> Any:
     """A field that sets an attribute of the optimizer's rule."""
-    return Knob(default, None, attr, kw_only, doc)
+    return Link(None, attr, default=default, kw_only=kw_only, doc=doc)
 
 
 def rate(*, default: float) -> Any:
     """The learning-rate field."""
-    return Knob(
-        default, LearningRate, "lr", False, "the learning rate, a number >= 0 or a schedule."
-    )
+    return Link(LearningRate, "lr", default=default, doc=_LR_DOC)
 
 
 @register
@@ -128,18 +127,17 @@ class Optimizer(Chain):
     layout: ClassVar[tuple[type[Transform], ...]] = ()
     rule: ClassVar[type[Transform] | None] = None
     kernel: ClassVar[str | None] = None
-    knobs: ClassVar[dict[str, Knob]] = {}
+    knobs: ClassVar[dict[str, Link]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        own = {k: v for k, v in vars(cls).items() if isinstance(v, Knob)}
-        if not own and "__init__" in vars(cls):
+        if "__init__" in vars(cls):
             return  # written by hand, with Links
+        own = {k: v for k, v in vars(cls).items() if isinstance(v, Link)}
+        for name, link in own.items():
+            link.part = link.part or cls.rule
+            link.attr = link.attr or name
         cls.knobs = _order(cls.knobs, own)
-        for name, k in own.items():
-            link = Link(k.member or cls.rule, k.attr or name)  # type: ignore[arg-type]
-            link.name = name
-            setattr(cls, name, link)
         if cls.rule is not None:
             cls.kernel = cls.rule.kernel
         if cls.layout:
@@ -204,7 +202,7 @@ class Optimizer(Chain):
 SHARED = ("gclip", "weight_decay", "maximize")
 
 
-def _order(inherited: dict[str, Knob], own: dict[str, Knob]) -> dict[str, Knob]:
+def _order(inherited: dict[str, Link], own: dict[str, Link]) -> dict[str, Link]:
     """Positional fields first, then the class's own keyword-only ones, then the shared."""
     kept = {k: v for k, v in inherited.items() if k not in own}
     fields = {**kept, **own}
@@ -215,7 +213,7 @@ def _order(inherited: dict[str, Knob], own: dict[str, Knob]) -> dict[str, Knob]:
     return {k: fields[k] for k in positional + keyword}
 
 
-def _with_args(doc: str, knobs: dict[str, Knob]) -> str:
+def _with_args(doc: str, knobs: dict[str, Link]) -> str:
     """``doc`` with an ``Args:`` section listing ``knobs``, before References/Example."""
     args = "\n    Args:\n" + "".join(f"        {n}: {k.doc}\n" for n, k in knobs.items())
     for section in ("\n    References:", "\n    Example:"):
