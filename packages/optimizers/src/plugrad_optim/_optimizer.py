@@ -24,13 +24,22 @@ advance as on the portable path, so the two paths can alternate.
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable
-from typing import Any, ClassVar, dataclass_transform
+from typing import Any, ClassVar
 
 from plugrad_backends import of
 
 from ._base import Chain, Hyper, Transform, advance, register
 from ._transforms import ClipNorm, LearningRate, Negate, WeightDecay
+
+if sys.version_info >= (3, 11):
+    from typing import dataclass_transform
+else:  # the decorator only informs type checkers
+
+    def dataclass_transform(**kwargs: Any) -> Callable[[type], type]:
+        return lambda cls: cls
+
 
 LR = float | Callable[[int], float]
 _LR_DOC = "the learning rate, a number >= 0 or a schedule."
