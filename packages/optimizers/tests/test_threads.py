@@ -31,7 +31,7 @@ def train(backend, seed, make, barrier=None):
         p.opt = make()
     for step, gs in enumerate(grads_for(seed)):
         if barrier is not None and step % 10 == 0:
-            barrier.wait()  # keep the threads' updates interleaved
+            barrier.wait(timeout=60)  # keep the threads' updates interleaved
         po.update(ps, [backend.asarray(g) for g in gs])
     return [backend.to_host(p.value) for p in ps]
 
