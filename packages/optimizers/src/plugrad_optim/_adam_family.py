@@ -8,11 +8,11 @@ optimizers built on these rules (``Adam``, ``AdamW``, ...) are in ``_named``.
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import Any
 
 from plugrad_backends import of
 
-from ._base import Hyper, Transform, advance, register
+from ._base import Hyper, Rule, register
 
 
 def _moments(g: Any, m: Any, v: Any, beta1: float, beta2: float) -> Any:
@@ -48,30 +48,19 @@ def adam_step(g: Any, m: Any, v: Any, t: int, beta1: float, beta2: float, eps: f
     return bias_corrected(m, v, t, beta2, eps, tmp, 1.0 - beta1**t)
 
 
-class _AdamRule(Transform):
+class _AdamRule(Rule):
     """The Adam family's hyperparameters and counted state; ``step`` is each rule's own."""
 
     beta1 = Hyper(low=0.0, high=1.0, high_open=True)
     beta2 = Hyper(low=0.0, high=1.0, high_open=True)
     eps = Hyper(low=0.0)
     counts_steps = True
-    moments: ClassVar[tuple[str, ...]] = ("m", "v")
+    state_arrays = ("m", "v")
 
     def __init__(self, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
         self.beta1 = beta1
         self.beta2 = beta2
         self.eps = eps
-
-    def init(self, param: Any) -> dict[str, Any]:
-        xp = of(param).xp
-        return {"count": 0, **{name: xp.zeros_like(param) for name in self.moments}}
-
-    def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
-        return self.step(g, state, advance(state)), state
-
-    def step(self, g: Any, state: dict[str, Any], t: int) -> Any:
-        """The step at update ``t`` (1, 2, ...), updating ``state``'s arrays in place."""
-        raise NotImplementedError
 
 
 @register
@@ -106,7 +95,6 @@ class ScaleByAdam(_AdamRule):
 
     amsgrad = Hyper("bool", default=False)
     kernel = "adam_update"
-    kernel_state = ("m", "v")
     kernel_hypers = (("beta1", "beta1"), ("beta2", "beta2"), ("eps", "eps"))
 
     def __init__(
@@ -162,7 +150,7 @@ class ScaleByAdamax(_AdamRule):
         array([-1.])
     """
 
-    moments = ("m", "u")
+    state_arrays = ("m", "u")
 
     def step(self, g: Any, state: dict[str, Any], t: int) -> Any:
         m, u = state["m"], state["u"]

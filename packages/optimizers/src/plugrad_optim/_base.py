@@ -17,6 +17,7 @@ from collections.abc import Callable, Generator
 from typing import Any, ClassVar, TypeVar
 
 from plugrad_autograd import serializable
+from plugrad_backends import of
 
 T = TypeVar("T", bound=type)
 
@@ -208,9 +209,10 @@ class Transform(Owned):
     Instances hold only numbers, strings, None, containers and other registered objects, so
     plugrad's saver stores them (with their state) and rebuilds them without ``__init__``.
 
-    A rule that a backend may fuse into one kernel names it in ``kernel``, with the state
-    arrays it passes (``kernel_state``), its keywords (``kernel_hypers``: pairs of keyword
-    and attribute) and, with ``counts_steps``, ``step=`` the update number.
+    A rule that a backend may fuse into one kernel names it in ``kernel``, with its
+    keywords (``kernel_hypers``: pairs of keyword and attribute); the kernel receives the
+    rule's ``state_arrays`` (see :class:`Rule`) and, with ``counts_steps``, ``step=`` the
+    update number.
 
     Attributes:
         state: the per-parameter state when used as an optimizer; None until the first update.
@@ -226,7 +228,7 @@ class Transform(Owned):
 
     state: Any = None
     kernel: ClassVar[str | None] = None
-    kernel_state: ClassVar[tuple[str, ...]] = ()
+    state_arrays: ClassVar[tuple[str, ...]] = ()
     kernel_hypers: ClassVar[tuple[tuple[str, str], ...]] = ()
     counts_steps: ClassVar[bool] = False
 
@@ -269,6 +271,30 @@ class Transform(Owned):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k != "state")
         return f"{type(self).__name__}({args})"
+
+
+class Rule(Transform):
+    """A transform with per-weight arrays: the base of the optimizers' rules.
+
+    ``state_arrays`` names the arrays (zeros shaped and placed like the weight, in the order
+    a fused kernel receives them); with ``counts_steps`` the state also counts the updates.
+    A subclass defines ``step(g, state, t)``, ``t`` the update number (1, 2, ...; 0 when it
+    does not count).
+    """
+
+    def init(self, param: Any) -> dict[str, Any]:
+        xp = of(param).xp
+        state: dict[str, Any] = {"count": 0} if self.counts_steps else {}
+        for name in self.state_arrays:
+            state[name] = xp.zeros_like(param)
+        return state
+
+    def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
+        return self.step(g, state, advance(state) if self.counts_steps else 0), state
+
+    def step(self, g: Any, state: dict[str, Any], t: int) -> Any:
+        """The step to subtract, updating ``state``'s arrays in place."""
+        raise NotImplementedError(f"{type(self).__name__} defines no step")
 
 
 @register

@@ -10,7 +10,7 @@ one dtype. Momentum runs ``ApplyMomentum``'s and ``ApplyNesterovMomentum``'s own
 (``momentum_move``, ``nesterov_step``) with numpy's in-place ufuncs: between numpy passes,
 BLAS calls cost more in waking and parking its threads than they save. Each is installed
 under its rule's ``kernel`` name, follows the signature the rule declares
-(``kernel(param, grad, *rule.kernel_state, lr=, **rule.kernel_hypers)``) and the rule's
+(``kernel(param, grad, *rule.state_arrays, lr=, **rule.kernel_hypers)``) and the rule's
 formula; :class:`~plugrad_optim.Optimizer` calls them only when every member other than the
 rule and the learning rate is off (no clipping, no weight decay).
 

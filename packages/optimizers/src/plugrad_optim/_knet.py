@@ -10,7 +10,7 @@ from typing import Any
 
 from plugrad_backends import of
 
-from ._base import Hyper, Transform, register
+from ._base import Hyper, Rule, register
 
 # -- the rules' scaling transforms ------------------------------------------------------------
 #
@@ -64,7 +64,7 @@ def adadelta_step(g: Any, G: Any, delta: Any, rho: float, eps: float) -> Any:
 
 
 @register
-class ScaleByAdagrad(Transform):
+class ScaleByAdagrad(Rule):
     """Adagrad's scaling, Knet's form: ``G += g^2; g_out = g / sqrt(G + eps)``.
 
     ``eps`` is inside the square root (Knet, Lasagne). State: ``G``, the sum of squared
@@ -87,21 +87,18 @@ class ScaleByAdagrad(Transform):
 
     eps = Hyper(low=0.0)
     kernel = "adagrad_update"
-    kernel_state = ("G",)
+    state_arrays = ("G",)
     kernel_hypers = (("eps", "eps"),)
 
     def __init__(self, eps: float = 1e-6) -> None:
         self.eps = eps
 
-    def init(self, param: Any) -> dict[str, Any]:
-        return {"G": of(param).xp.zeros_like(param)}
-
-    def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
-        return adagrad_step(g, state["G"], self.eps), state
+    def step(self, g: Any, state: dict[str, Any], t: int) -> Any:
+        return adagrad_step(g, state["G"], self.eps)
 
 
 @register
-class ScaleByRmsprop(Transform):
+class ScaleByRmsprop(Rule):
     """RMSprop's scaling, Knet's form: ``G = rho*G + (1-rho)*g^2; g_out = g / sqrt(G + eps)``.
 
     ``eps`` is inside the square root (Knet, Lasagne). State: ``G``. Fused kernel
@@ -127,22 +124,19 @@ class ScaleByRmsprop(Transform):
     eps = Hyper(low=0.0)
 
     kernel = "rmsprop_update"
-    kernel_state = ("G",)
+    state_arrays = ("G",)
     kernel_hypers = (("rho", "rho"), ("eps", "eps"))
 
     def __init__(self, rho: float = 0.9, eps: float = 1e-6) -> None:
         self.rho = rho
         self.eps = eps
 
-    def init(self, param: Any) -> dict[str, Any]:
-        return {"G": of(param).xp.zeros_like(param)}
-
-    def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
-        return rmsprop_step(g, state["G"], self.rho, self.eps), state
+    def step(self, g: Any, state: dict[str, Any], t: int) -> Any:
+        return rmsprop_step(g, state["G"], self.rho, self.eps)
 
 
 @register
-class ScaleByAdadelta(Transform):
+class ScaleByAdadelta(Rule):
     """Adadelta's scaling, Knet's form.
 
     ``G = rho*G + (1-rho)*g^2; dw = g * sqrt(delta + eps) / sqrt(G + eps);
@@ -169,16 +163,12 @@ class ScaleByAdadelta(Transform):
     eps = Hyper(low=0.0)
 
     kernel = "adadelta_update"
-    kernel_state = ("G", "delta")
+    state_arrays = ("G", "delta")
     kernel_hypers = (("rho", "rho"), ("eps", "eps"))
 
     def __init__(self, rho: float = 0.9, eps: float = 1e-6) -> None:
         self.rho = rho
         self.eps = eps
 
-    def init(self, param: Any) -> dict[str, Any]:
-        xp = of(param).xp
-        return {"G": xp.zeros_like(param), "delta": xp.zeros_like(param)}
-
-    def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
-        return adadelta_step(g, state["G"], state["delta"], self.rho, self.eps), state
+    def step(self, g: Any, state: dict[str, Any], t: int) -> Any:
+        return adadelta_step(g, state["G"], state["delta"], self.rho, self.eps)

@@ -15,7 +15,7 @@ learning rate is off, one call does the whole update in place::
 
     kernel(param, grad, *state_arrays, lr=lr, **hyperparameters)
 
-with the rule's ``kernel_state`` arrays and ``kernel_hypers`` keywords (for
+with the rule's ``state_arrays`` and ``kernel_hypers`` keywords (for
 ``"adam_update"``: ``kernel(param, grad, m, v, lr=, beta1=, beta2=, eps=, step=)``, where
 ``step`` is the update count including this one, for rules that count steps). The counters
 advance as on the portable path, so the two paths can alternate.
@@ -196,7 +196,7 @@ class Optimizer(Chain):
             if isinstance(t, LearningRate):
                 lr = t.next_lr(s)
             elif type(t) is type(self).rule:
-                arrays = tuple(s[name] for name in t.kernel_state)
+                arrays = tuple(s[name] for name in t.state_arrays)
                 keywords = {k: getattr(t, attr) for k, attr in t.kernel_hypers}
                 if t.counts_steps:
                     keywords["step"] = advance(s)  # as the rule's own update would

@@ -7,7 +7,7 @@ from typing import Any
 
 from plugrad_backends import of
 
-from ._base import Chain, Hyper, Run, Transform, advance, register
+from ._base import Chain, Hyper, Rule, Run, Transform, advance, register
 
 
 @register
@@ -250,7 +250,7 @@ def nesterov_step(u: Any, velocity: Any, momentum: float) -> Any:
 
 
 @register
-class ApplyMomentum(Transform):
+class ApplyMomentum(Rule):
     """Lasagne's ``apply_momentum``: add classical momentum to the step of any rule.
 
     With ``u`` the incoming step (what the rule would subtract):
@@ -276,21 +276,18 @@ class ApplyMomentum(Transform):
 
     momentum = Hyper(low=0.0, high=1.0)
     kernel = "momentum_update"
-    kernel_state = ("velocity",)
+    state_arrays = ("velocity",)
     kernel_hypers = (("gamma", "momentum"),)
 
     def __init__(self, momentum: float = 0.9) -> None:
         self.momentum = momentum
 
-    def init(self, param: Any) -> dict[str, Any]:
-        return {"velocity": of(param).xp.zeros_like(param)}
-
-    def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
-        return -momentum_move(g, state["velocity"], self.momentum), state
+    def step(self, g: Any, state: dict[str, Any], t: int) -> Any:
+        return -momentum_move(g, state["velocity"], self.momentum)
 
 
 @register
-class ApplyNesterovMomentum(Transform):
+class ApplyNesterovMomentum(Rule):
     """Lasagne's ``apply_nesterov_momentum``: add Nesterov momentum to any rule's step.
 
     With ``u`` the incoming step: ``velocity = momentum * velocity - u``; the parameter moves
@@ -318,17 +315,14 @@ class ApplyNesterovMomentum(Transform):
 
     momentum = Hyper(low=0.0, high=1.0)
     kernel = "nesterov_update"
-    kernel_state = ("velocity",)
+    state_arrays = ("velocity",)
     kernel_hypers = (("gamma", "momentum"),)
 
     def __init__(self, momentum: float = 0.9) -> None:
         self.momentum = momentum
 
-    def init(self, param: Any) -> dict[str, Any]:
-        return {"velocity": of(param).xp.zeros_like(param)}
-
-    def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
-        return nesterov_step(g, state["velocity"], self.momentum), state
+    def step(self, g: Any, state: dict[str, Any], t: int) -> Any:
+        return nesterov_step(g, state["velocity"], self.momentum)
 
 
 def apply_momentum(updates: Transform | None = None, momentum: float = 0.9) -> Transform:
