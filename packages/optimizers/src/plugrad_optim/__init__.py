@@ -11,12 +11,6 @@ Example:
 """
 
 from ._adam_family import (
-    Adam,
-    Adamax,
-    AdamW,
-    AMSGrad,
-    NAdam,
-    RAdam,
     ScaleByAdam,
     ScaleByAdamax,
     ScaleByAMSGrad,
@@ -25,19 +19,31 @@ from ._adam_family import (
 )
 from ._base import Chain, Hyper, Transform, chain
 from ._constraints import norm_constraint, total_norm_constraint
-from ._knet import (
+from ._knet import ScaleByAdadelta, ScaleByAdagrad, ScaleByRmsprop
+from ._named import (
     SGD,
     Adadelta,
     Adagrad,
+    Adam,
+    Adamax,
+    AdamW,
+    AMSGrad,
     Momentum,
+    NAdam,
     Nesterov,
+    RAdam,
     Rmsprop,
-    ScaleByAdadelta,
-    ScaleByAdagrad,
-    ScaleByRmsprop,
 )
 from ._optimizer import Link, Optimizer
-from ._schedules import CosineDecay, ExponentialDecay, LinearWarmup, Schedule, StepDecay
+from ._schedules import (
+    CosineDecay,
+    ExpDecay,
+    ExponentialDecay,
+    InvDecay,
+    LinearWarmup,
+    Schedule,
+    StepDecay,
+)
 from ._train import (
     adadelta,
     adagrad,
@@ -56,8 +62,6 @@ from ._transforms import (
     ClipNorm,
     ClipValue,
     Dampening,
-    ExpDecay,
-    InvDecay,
     LearningRate,
     Negate,
     WeightDecay,
