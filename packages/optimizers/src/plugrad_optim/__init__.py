@@ -17,7 +17,7 @@ from ._adam_family import (
     ScaleByNAdam,
     ScaleByRAdam,
 )
-from ._base import Chain, Hyper, Transform, chain
+from ._base import Chain, Hyper, Joint, Transform, chain
 from ._constraints import norm_constraint, total_norm_constraint
 from ._knet import ScaleByAdadelta, ScaleByAdagrad, ScaleByRmsprop
 from ._named import (
@@ -92,6 +92,7 @@ __all__ = [
     "ExponentialDecay",
     "Hyper",
     "InvDecay",
+    "Joint",
     "LearningRate",
     "LinearWarmup",
     "Link",

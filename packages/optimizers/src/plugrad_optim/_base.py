@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Generator
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from plugrad_autograd import serializable
 from plugrad_backends import of
@@ -158,9 +158,26 @@ class Hyper:
 
 # -- the protocol ---------------------------------------------------------------------------
 
-#: What a transform's ``run`` yields where it needs the joint norm of every gradient that
-#: reaches it in one ``update`` call; ``update`` sends the norm back.
+#: A transform's ``run``: it yields a :class:`Joint` where it needs every gradient that
+#: reaches the same point in one ``update`` call, and receives its share of the answer.
 Run = Generator[Any, Any, tuple[Any, Any]]
+
+
+class Joint(NamedTuple):
+    """What ``run`` yields to join the other weights of an ``update`` call.
+
+    ``update`` collects the ``value`` of every weight whose transform yields a Joint with the
+    same ``combine`` at that point, calls ``combine(values)`` once, and sends each weight
+    its entry of the returned list. A global-norm clip combines into the joint norm; a
+    data-parallel average combines into one bucketed allreduce.
+
+    Attributes:
+        combine: ``list of values -> list of replies``, one reply per value, in order.
+        value: this weight's contribution (usually its gradient).
+    """
+
+    combine: Callable[[list[Any]], list[Any]]
+    value: Any
 
 
 def advance(state: dict[str, Any]) -> int:
@@ -241,13 +258,13 @@ class Transform(Owned):
         raise NotImplementedError(f"{type(self).__name__} defines no update")
 
     def run(self, g: Any, state: Any, param: Any) -> Run:
-        """``update`` as a generator: it yields its input where it needs the joint norm of
-        the ``update`` call (see :class:`ClipNorm`) and receives that norm."""
+        """``update`` as a generator: it yields a :class:`Joint` where it needs the other
+        gradients of the ``update`` call (see :class:`ClipNorm`) and receives its reply."""
         return self.update(g, state, param)
         yield  # a generator that yields nothing unless overridden
 
-    def needs_call_norm(self) -> bool:
-        """True when ``run`` will yield: a global-norm clip is on."""
+    def joins_call(self) -> bool:
+        """True when ``run`` will yield a :class:`Joint` (a global-norm clip is on, say)."""
         return False
 
     def apply(self, param: Any, g: Any, state: Any) -> Any:
@@ -341,8 +358,8 @@ class Chain(Transform):
             g, state[i] = yield from t.run(g, state[i], param)
         return g, state
 
-    def needs_call_norm(self) -> bool:
-        return any(t.needs_call_norm() for t in self.transforms)
+    def joins_call(self) -> bool:
+        return any(t.joins_call() for t in self.transforms)
 
     def is_identity(self) -> bool:
         return all(t.is_identity() for t in self.transforms)

@@ -7,7 +7,7 @@ from typing import Any
 
 from plugrad_backends import of
 
-from ._base import Chain, Hyper, Rule, Run, Transform, advance, register
+from ._base import Chain, Hyper, Joint, Rule, Run, Transform, advance, register
 
 
 @register
@@ -74,6 +74,15 @@ class ClipValue(Transform):
         return of(g).xp.clip(g, -self.thresh, self.thresh), state
 
 
+def joint_norm(grads: list[Any]) -> list[Any]:
+    """The norm of all ``grads`` together, once for each of them (a :class:`Joint` combine)."""
+    total: Any = 0.0
+    for g in grads:
+        n = of(g).xp.linalg.norm(g)
+        total = total + n * n
+    return [total**0.5] * len(grads)
+
+
 @register
 class ClipNorm(Transform):
     """Rescale the gradient to L2 norm ``thresh`` when its norm is larger (Knet's ``gclip``).
@@ -112,7 +121,7 @@ class ClipNorm(Transform):
     def is_identity(self) -> bool:
         return self.thresh == 0.0
 
-    def needs_call_norm(self) -> bool:
+    def joins_call(self) -> bool:
         return self.global_norm and self.thresh != 0.0
 
     def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
@@ -128,9 +137,9 @@ class ClipNorm(Transform):
         return self.scaled(g, of(g).xp.linalg.norm(g)), state
 
     def run(self, g: Any, state: Any, param: Any) -> Run:
-        if not self.needs_call_norm():
+        if not self.joins_call():
             return self.update(g, state, param)
-        norm = yield g
+        norm = yield Joint(joint_norm, g)
         return self.scaled(g, norm), state
 
     def scaled(self, g: Any, norm: Any) -> Any:

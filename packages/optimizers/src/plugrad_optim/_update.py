@@ -133,7 +133,7 @@ def update(w: Any, g: Any, opt: Any = None, lr: Any = _DEFAULT_LR, gclip: float 
     planner.plan(w, g, opt, ())
     together = []
     for job in planner.jobs:
-        if job.opt.needs_call_norm():
+        if job.opt.joins_call():
             together.append(job)
         else:
             job.finish(job.opt.apply(job.array, job.grad, job.start()))
@@ -142,25 +142,21 @@ def update(w: Any, g: Any, opt: Any = None, lr: Any = _DEFAULT_LR, gclip: float 
 
 
 def _run_together(jobs: list[_Job]) -> None:
-    """Run the jobs in lock step: each global-norm clip gets the joint norm of the gradients
-    that reach the global clips of every job at that point."""
-    running = [job.run() for job in jobs]
-    norm = None
+    """Run the jobs in lock step: at each point where some of them yield a :class:`Joint`,
+    the values of the same ``combine`` are combined once and each job gets its reply."""
+    running = [(job.run(), None) for job in jobs]
     while running:
-        waiting, arriving = [], []
-        for run in running:
+        asks: dict[Any, list[tuple[Any, Any]]] = {}
+        for run, reply in running:
             try:
-                arriving.append(run.send(norm))
+                joint = run.send(reply)
             except StopIteration:
                 continue
-            waiting.append(run)
-        running = waiting
-        if arriving:
-            total: Any = 0.0
-            for g in arriving:
-                n = of(g).xp.linalg.norm(g)
-                total = total + n * n
-            norm = total**0.5
+            asks.setdefault(joint.combine, []).append((run, joint.value))
+        running = []
+        for combine, waiting in asks.items():
+            replies = combine([value for _, value in waiting])
+            running += [(run, r) for (run, _), r in zip(waiting, replies)]
 
 
 class _Planner:
