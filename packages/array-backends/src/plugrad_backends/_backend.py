@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
@@ -24,6 +25,8 @@ class Backend:
         xp: the array namespace (``numpy``, ``cupy``).
         special: scipy.special-like functions for this namespace.
         array_types: the types of this backend's arrays.
+        rng: the random generator of the calling thread (numpy ``Generator`` API); ``seed``
+            reseeds it. :class:`ThreadGenerators` keeps one per thread, as the CPU's does.
         kernels: named fast kernels (``"conv"``, ``"pool"``, ...) that plugins may fill or
             override; ops look here first and fall back to their portable implementation.
         allocator: one line on how the backend's memory is managed, for reports such as
@@ -99,6 +102,26 @@ class Backend:
         """Make ``device`` the active device."""
         if device not in (-1, 0):
             raise ValueError(f"backend {self.name!r} has no device {device}")
+
+    @contextmanager
+    def on_device(self, device: int | None) -> Iterator[None]:
+        """Make ``device`` the active device inside a ``with`` block (None: leave it).
+
+        Example:
+            >>> import plugrad_backends as B
+            >>> with B.get("cpu").on_device(0):
+            ...     B.get("cpu").current_device()
+            -1
+        """
+        previous = self.current_device()
+        if device is None or device == previous:
+            yield
+            return
+        self.select_device(device)
+        try:
+            yield
+        finally:
+            self.select_device(previous)
 
     def __repr__(self) -> str:
         return f"<plugrad backend {self.name!r}>"

@@ -12,16 +12,15 @@ from typing import Any
 
 import pytest
 
-from ._api import get, registered
+from ._api import _is_available, get
 from ._registry import registry
 
 
 def _params() -> list[Any]:
     params = []
-    for name in registered():
-        backend = registry().backends[name]
+    for name, backend in registry().backends.items():
         marks = [pytest.mark.cuda] if backend.is_gpu else []
-        if not backend.is_available():
+        if not _is_available(backend):
             reason = f"backend {name!r} unavailable: {backend.unavailable_reason()}"
             marks.append(pytest.mark.skip(reason=reason))
         params.append(pytest.param(name, marks=marks, id=name))
