@@ -49,10 +49,11 @@ class Registry:
     backend_dist: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
-    def failed(self, plugin_name: str, message: str) -> None:
-        """Record and warn that a plugin failed (``message`` follows its description)."""
+    def failed(self, plugin_name: str, message: str, error: str | None = None) -> None:
+        """Record (``error``, or else ``message``) and warn that a plugin failed."""
         info = self.plugins[plugin_name]
-        error = message if info.error is None else f"{info.error}; {message}"
+        error = error or message
+        error = error if info.error is None else f"{info.error}; {error}"
         self.plugins[plugin_name] = PluginInfo(info.name, info.distribution, info.version, error)
         self.overruled(f"plugrad {info.describe()} failed: {message}; the other plugins were kept")
 
@@ -91,7 +92,7 @@ def _register_entry_points(reg: Registry) -> None:
         if error is None:
             _, error = attempt(lambda p=plugin, n=name: reg.manager.register(p, name=n))
         if error is not None:
-            reg.failed(name, f"its import raised {error}")
+            reg.failed(name, f"its import raised {error}", error)
 
 
 def _register_manual(reg: Registry) -> None:
