@@ -9,15 +9,9 @@ import sys
 import pytest
 
 import plugrad as pg
+from plugrad._components import COMPONENTS as ALL_COMPONENTS
 
-COMPONENTS = {
-    "backends": "plugrad_backends",
-    "autograd": "plugrad_autograd",
-    "nn": "plugrad_nn",
-    "optim": "plugrad_optim",
-    "data": "plugrad_data",
-    "hyperopt": "plugrad_hyperopt",
-}
+COMPONENTS = {attr: name for _, name, attr in ALL_COMPONENTS if attr is not None}
 
 
 @pytest.mark.parametrize("alias", list(COMPONENTS))
