@@ -68,7 +68,8 @@ def _check_device(backend: Backend, device: int) -> None:
     if not 0 <= device < max(len(devices), 1):
         raise BackendError(
             f"plugrad backend {backend.name!r} has no device {device} (it has "
-            f"{len(devices)} devices: {'; '.join(devices) or '-'})"
+            f"{len(devices)} device{'' if len(devices) == 1 else 's'}: "
+            f"{'; '.join(devices) or '-'})"
         )
 
 

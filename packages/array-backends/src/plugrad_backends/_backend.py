@@ -25,8 +25,6 @@ class Backend:
         xp: the array namespace (``numpy``, ``cupy``).
         special: scipy.special-like functions for this namespace.
         array_types: the types of this backend's arrays.
-        rng: the random generator of the calling thread (numpy ``Generator`` API); ``seed``
-            reseeds it. :class:`ThreadGenerators` keeps one per thread, as the CPU's does.
         kernels: named fast kernels (``"conv"``, ``"pool"``, ...) that plugins may fill or
             override; ops look here first and fall back to their portable implementation.
         allocator: one line on how the backend's memory is managed, for reports such as
@@ -81,7 +79,10 @@ class Backend:
 
     @property
     def rng(self) -> Any:
-        """The backend's random generator (numpy ``Generator`` API)."""
+        """The calling thread's random generator (numpy ``Generator`` API).
+
+        :class:`~plugrad_backends.ThreadGenerators` keeps one per thread, as the CPU's does.
+        """
         raise BackendError(
             f"backend {self.name!r} does not define rng; a backend must provide seed() and rng"
         )

@@ -31,6 +31,7 @@ class ThreadGenerators:
 
     Example:
         >>> import numpy as np
+        >>> from plugrad_backends import ThreadGenerators
         >>> gens = ThreadGenerators(np.random.default_rng)
         >>> gens.seed(1)
         >>> gens.get().random() == np.random.default_rng(1).random()

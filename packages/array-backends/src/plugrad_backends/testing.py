@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from ._api import _is_available, get
+from ._boundary import attempt
 from ._registry import registry
 
 
@@ -21,7 +22,8 @@ def _params() -> list[Any]:
     for name, backend in registry().backends.items():
         marks = [pytest.mark.cuda] if backend.is_gpu else []
         if not _is_available(backend):
-            reason = f"backend {name!r} unavailable: {backend.unavailable_reason()}"
+            why, error = attempt(backend.unavailable_reason)  # a plugin's code: it may raise
+            reason = f"backend {name!r} unavailable: {why or error}"
             marks.append(pytest.mark.skip(reason=reason))
         params.append(pytest.param(name, marks=marks, id=name))
     return params
