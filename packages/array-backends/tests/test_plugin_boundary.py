@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import pluggy
 import pytest
 
 import plugrad_backends as B
@@ -112,7 +113,8 @@ def test_a_backend_without_a_name_is_a_warning(install) -> None:
     _assert_cpu_works()
 
 
-def test_a_third_party_cpu_does_not_displace_the_built_in_one(install) -> None:
+@pytest.mark.parametrize("entry_point", ["impostor", "cpu"])
+def test_a_third_party_cpu_does_not_displace_the_built_in_one(install, entry_point) -> None:
     builtin = type(B.get("cpu"))
 
     class Impostor(B.Backend):
@@ -121,7 +123,7 @@ def test_a_third_party_cpu_does_not_displace_the_built_in_one(install) -> None:
         array_types = (np.ndarray,)
 
     messages = install(
-        ("impostor", "plugrad-impostor", lambda: _module(plugrad_backends=lambda: [Impostor()]))
+        (entry_point, "plugrad-impostor", lambda: _module(plugrad_backends=lambda: [Impostor()]))
     )
     assert any(
         "'cpu'" in m and "'plugrad-impostor'" in m and "'plugrad-backends'" in m for m in messages
@@ -200,3 +202,59 @@ def test_info_reports_a_failed_plugin_with_its_distribution_and_reason(install) 
     assert "plugrad-exits" in exits and "FAILED" in exits and "SystemExit: 2" in exits
     [bad] = [line for line in text.splitlines() if line.strip().startswith("bad ")]
     assert "plugrad-bad" in bad and "FAILED" in bad and "ValueError: no device" in bad
+
+
+def test_a_backend_that_cannot_be_seeded_does_not_stop_seed(install) -> None:
+    class Unseedable(B.Backend):  # no seed(): the contract's default raises
+        name = "unseedable"
+        xp = np
+
+    install(
+        (
+            "unseedable",
+            "plugrad-unseedable",
+            lambda: _module(plugrad_backends=lambda: [Unseedable()]),
+        )
+    )
+    with pytest.warns(B.PluginLoadWarning, match=r"'unseedable'.*'plugrad-unseedable'.*seed"):
+        B.seed(4)
+    assert B.get("cpu").rng.random() == np.random.default_rng(4).random()
+
+
+def test_registering_the_same_plugin_twice_registers_it_once() -> None:
+    class Plugin:
+        @B.hookimpl
+        def plugrad_backends(self):
+            return [_Thirdparty()]
+
+    plugin = Plugin()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a second copy would clash with the first
+        B.register(plugin)
+        B.register(plugin)
+    try:
+        assert "thirdparty" in B.available()
+    finally:
+        B.unregister(plugin)
+    assert "thirdparty" not in B.registered()
+
+
+def test_hookspecs_added_late_that_a_plugin_breaks_make_it_a_warning() -> None:
+    from plugrad_backends import _registry
+
+    class Plugin:
+        @B.hookimpl
+        def plugrad_late_hook(self, wrong_argument):
+            return 1
+
+    spec = types.ModuleType("late_specs")
+    spec.plugrad_late_hook = pluggy.HookspecMarker("plugrad")(lambda value: None)  # type: ignore[attr-defined]
+    plugin = Plugin()
+    B.register(plugin)
+    try:
+        with pytest.warns(B.PluginLoadWarning, match="wrong_argument"):
+            B.add_hookspecs(spec)
+        _assert_cpu_works()
+    finally:
+        _registry._extra_hookspecs.remove(spec)
+        B.unregister(plugin)

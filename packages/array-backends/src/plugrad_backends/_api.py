@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import Backend
-from ._boundary import attempt
+from ._boundary import attempt, warn
 from ._errors import BackendError
 from ._registry import backend_of_type, namespace_of_type, registry
 
@@ -300,9 +300,16 @@ def seed(n: int) -> None:
         >>> B.seed(1); a == B.get("cpu").rng.random()
         True
     """
-    for backend in registry().backends.values():
+    reg = registry()
+    for name, backend in reg.backends.items():
         if _is_available(backend):
-            backend.seed(n)
+            _, error = attempt(lambda b=backend: b.seed(n))
+            if error is not None:  # one backend's broken seed() must not stop the others'
+                warn(
+                    f"plugrad backend {name!r} from distribution "
+                    f"{reg.backend_dist.get(name)!r} could not be seeded ({error}); the "
+                    "other backends were"
+                )
 
 
 def gpu(which: bool | int | None = None) -> int:
