@@ -133,3 +133,52 @@ def test_the_modules_import_each_other_without_cycles() -> None:
 
     for name in graph:
         visit(name, ())
+
+
+def test_using_in_one_thread_leaves_the_other_threads_default_alone(multi) -> None:
+    import threading
+
+    inside, outside = threading.Barrier(2), threading.Barrier(2)
+    seen: dict[str, str] = {}
+
+    def in_block() -> None:
+        with B.using("multi"):
+            inside.wait()  # the other thread looks while this block is open
+            seen["in block"] = B.current().name
+            outside.wait()
+
+    def beside() -> None:
+        inside.wait()
+        seen["beside"] = B.current().name
+        seen["get"] = B.get().name
+        outside.wait()
+
+    threads = [threading.Thread(target=in_block), threading.Thread(target=beside)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {"in block": "multi", "beside": "cpu", "get": "cpu"}
+    assert B.current().name == "cpu"
+
+
+def test_use_sets_the_default_of_every_thread(multi) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    B.use("multi")
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            assert pool.submit(lambda: B.current().name).result() == "multi"
+    finally:
+        B.use("cpu")
+
+
+def test_use_inside_a_using_block_takes_effect_there_and_stays(multi) -> None:
+    try:
+        with B.using("multi"):
+            B.use("cpu")
+            assert B.current().name == "cpu"
+            B.use("multi")
+        assert B.current() is multi
+    finally:
+        B.use("cpu")

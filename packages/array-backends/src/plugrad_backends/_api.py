@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from types import ModuleType
 from typing import Any
 
@@ -14,7 +15,23 @@ from ._boundary import attempt, warn
 from ._errors import BackendError
 from ._registry import backend_of_type, namespace_of_type, registry
 
-_default_name = "cpu"
+_default_name = "cpu"  # the process's default backend: use() and gpu() set it
+# A `with using(...)` block's backend, for the thread (or async task) running the block only.
+_block_default: ContextVar[str | None] = ContextVar("plugrad_block_default", default=None)
+
+
+def _default() -> str:
+    return _block_default.get() or _default_name
+
+
+def _set_default(name: str) -> None:
+    """Set the process's default, and the enclosing ``using`` block's, if any (until it ends)."""
+    global _default_name
+    _default_name = name
+    if _block_default.get() is not None:
+        _block_default.set(name)
+
+
 _default_dtype: np.dtype = np.dtype(np.float32)
 
 
@@ -78,8 +95,9 @@ def _resolve(name: str | Backend | None) -> tuple[Backend, int | None]:
     if isinstance(name, Backend):
         backend, device = name, None
     else:
-        base, device = _parse(_default_name if name is None else name)
-        backend = _lookup(base, _default_name if name is None else name)
+        name = _default() if name is None else name
+        base, device = _parse(name)
+        backend = _lookup(base, name)
     if not _is_available(backend):
         reason, _ = attempt(backend.unavailable_reason)
         raise BackendError(
@@ -111,31 +129,34 @@ def get(name: str | Backend | None = None) -> Backend:
 
 def current() -> Backend:
     """The default backend: where new arrays go when no device is named."""
-    return get(_default_name)
+    return get(_default())
 
 
 def use(name: str) -> Backend:
-    """Make ``name`` the default backend, and its device the active one; return it.
+    """Make ``name`` the default backend of the process, and its device the active one.
+
+    Every thread sees the new default, except threads inside a :func:`using` block, whose
+    backend holds until the block ends.
 
     Example:
         >>> import plugrad_backends as B
         >>> B.use("cpu").name
         'cpu'
     """
-    global _default_name
     backend, device = _resolve(name)
     if device is not None:
         backend.select_device(device)
-    _default_name = backend.name
+    _set_default(backend.name)
     return backend
 
 
 @contextmanager
 def using(name: str) -> Iterator[Backend]:
-    """Make ``name`` the default backend inside a ``with`` block.
+    """Make ``name`` the default backend inside a ``with`` block, in this thread only.
 
-    On leaving the block, the previous default backend and the backend's previous active
-    device are restored (``using("cuda:1")`` inside a program on device 0 goes back to 0).
+    Other threads keep their default meanwhile. On leaving the block, the previous default
+    and the backend's previous active device are restored (``using("cuda:1")`` inside a
+    program on device 0 goes back to 0).
 
     Example:
         >>> import plugrad_backends as B
@@ -143,14 +164,15 @@ def using(name: str) -> Iterator[Backend]:
         ...     B.array([1.0]).dtype
         dtype('float32')
     """
-    global _default_name
-    previous = _default_name
-    backend, _ = _resolve(name)
+    backend, device = _resolve(name)
     previous_device = backend.current_device()
+    token = _block_default.set(backend.name)
     try:
-        yield use(name)
+        if device is not None:
+            backend.select_device(device)
+        yield backend
     finally:
-        _default_name = previous
+        _block_default.reset(token)
         if backend.current_device() != previous_device:
             backend.select_device(previous_device)
 
@@ -324,12 +346,11 @@ def gpu(which: bool | int | None = None) -> int:
         >>> B.gpu(False)
         -1
     """
-    global _default_name
     if which is None:
         backend = current()
         return backend.current_device() if backend.is_gpu else -1
     if which is False or (not isinstance(which, bool) and which < 0):
-        _default_name = "cpu"
+        _set_default("cpu")
         return -1
     gpus = [b for b in registry().backends.values() if b.is_gpu and _is_available(b)]
     if not gpus:
@@ -337,5 +358,5 @@ def gpu(which: bool | int | None = None) -> int:
     backend = gpus[0]
     if not isinstance(which, bool):
         backend.select_device(int(which))
-    _default_name = backend.name
+    _set_default(backend.name)
     return backend.current_device()
