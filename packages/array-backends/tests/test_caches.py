@@ -182,3 +182,25 @@ def test_use_inside_a_using_block_takes_effect_there_and_stays(multi) -> None:
         assert B.current() is multi
     finally:
         B.use("cpu")
+
+
+def test_threads_asking_first_share_one_load() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from plugrad_backends import _registry
+
+    with _registry._load_lock:  # forget the plugins without loading them again
+        _registry._loaded.clear()
+        _registry.registry.cache_clear()
+        for cache in _registry._caches:
+            cache.cache_clear()
+    import threading
+
+    start = threading.Barrier(8)
+
+    def first_call(_: int) -> int:
+        start.wait()
+        return id(B.get("cpu"))
+
+    with ThreadPoolExecutor(8) as pool:
+        assert len(set(pool.map(first_call, range(8)))) == 1
