@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
-from plugrad_backends import Backend, of
+from plugrad_backends import Backend, array_namespace, of
 
 from ._tape import _raw
 
@@ -21,25 +20,7 @@ def backend_of(*arrays: Any) -> Backend:
     return of(*[_raw(a) for a in arrays])
 
 
-# Array type -> namespace, for the one-array case every elementwise op hits: an array's
-# type decides its backend once and for all.
-_NAMESPACES: dict[type, ModuleType] = {}
-
-
-def xp_of(*arrays: Any) -> ModuleType:
-    """The array namespace (numpy, cupy, ...) of the given arrays.
-
-    Example:
-        >>> import numpy as np, plugrad_autograd as ag
-        >>> ag.xp_of(np.zeros(2)).__name__
-        'numpy'
-    """
-    if len(arrays) == 1:
-        xp = _NAMESPACES.get(type(arrays[0]))
-        if xp is not None:
-            return xp
-        xp = of(arrays[0]).xp
-        if hasattr(arrays[0], "dtype"):
-            _NAMESPACES[type(arrays[0])] = xp
-        return xp
-    return of(*arrays).xp
+# The array namespace (numpy, cupy, ...) of an op's raw arrays. It is the backends' own
+# function, not a wrapper: every op calls it, and its per-type cache belongs to the
+# backend registry, which clears it when plugins change (plugrad_backends.refresh).
+xp_of = array_namespace
