@@ -24,16 +24,17 @@ def digest(data: bytes | str) -> str:
     return hashlib.blake2b(data, digest_size=8).hexdigest()
 
 
-def _fill_sums(node: Any, tensors: dict[str, np.ndarray]) -> None:
-    if isinstance(node, list):
-        for v in node:
-            _fill_sums(v, tensors)
-    elif isinstance(node, dict):
-        key = node.get("tensor")
-        if node.get("$") in ("array", "scalar") and "sum" not in node and key in tensors:
-            node["sum"] = digest(np.ascontiguousarray(tensors[key]).tobytes())
-        for v in node.values():
-            _fill_sums(v, tensors)
+def _fill_sums(tree: Any, tensors: dict[str, np.ndarray]) -> None:
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            key = node.get("tensor")
+            if node.get("$") in ("array", "scalar") and "sum" not in node and key in tensors:
+                node["sum"] = digest(np.ascontiguousarray(tensors[key]).tobytes())
+            stack.extend(node.values())
 
 
 def write_tree(path, tree_text: str, tensors: dict[str, np.ndarray], **meta: str) -> None:
