@@ -35,12 +35,16 @@ def save(path: str | os.PathLike[str], /, **named: Any) -> None:
     and comes back shared; cycles through lists, dicts and objects are kept.
 
     The file is a safetensors file whose tensors hold the arrays and whose metadata holds
-    ``format="plugrad"``, ``version`` and ``tree``, a JSON description of the values that
-    refers to tensors by key. The write goes to a temporary file in the same folder, is
-    flushed and fsynced, then renamed over ``path``: a crash leaves the old file intact.
+    ``format="plugrad"``, ``version``, ``tree`` (a JSON description of the values that
+    refers to tensors by key and carries each tensor's checksum) and ``checksum`` (of the
+    tree). The write goes to ``.<name>.plugrad-tmp-<pid>-<random>`` in the same folder, is
+    flushed and fsynced, then renamed over ``path``: a crash leaves the old file intact, and
+    the next save to ``path`` removes temp files whose process has ended.
 
     Raises:
-        TypeError: a value of a type that cannot be saved (the message names where it is).
+        TypeError: a value of a type that cannot be saved, values nested more than
+            ``MAX_DEPTH`` (64) levels deep, or an object that breaks its class's declared
+            fields (the message names where it is).
 
     Example:
         >>> import os, tempfile, numpy as np
@@ -144,16 +148,22 @@ def load(path: str | os.PathLike[str], /, *names: str, device: Any = None) -> An
     ``device`` (a backend name), or on the default backend when None: arrays saved from a GPU
     load on the CPU where the CPU is the default. Objects are rebuilt only from classes
     registered with ``plugrad_autograd.serializable`` (``cls.__new__`` plus the saved
-    attributes; ``__init__`` is not called). A class that is not registered yet is looked
-    for by importing its module only when the module's top-level package name starts with
-    ``plugrad``; import other modules yourself before loading. Nothing in the file is ever
-    executed or unpickled.
+    attributes; ``__init__`` is not called). To find a class not registered yet, only the
+    installed plugrad components and ``plugrad`` entry-point packages are imported, never a
+    module named by the file: import your own modules before loading. Nothing in the file
+    is ever executed or unpickled.
+
+    Every tensor's and the tree's checksum is verified (format 2; format-1 files have
+    none), every node is checked against the format's schema and rebuilt objects against
+    their class's declared fields; shared values are rebuilt once and nesting is capped, so
+    the cost stays proportional to the file's size.
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        FileFormatError: (a ``ValueError``) the file is truncated, not safetensors, not a
-            plugrad file, written by a newer format version, malformed, or names a class
-            that is not registered.
+        FileFormatError: (a ``ValueError``) the file is truncated, corrupted (a checksum
+            does not match), not safetensors, not a plugrad file, written by a newer format
+            version, malformed, nested too deeply, or names a class that is not
+            registered.
         KeyError: a requested name is not in the file (the message lists the names).
 
     Example:
