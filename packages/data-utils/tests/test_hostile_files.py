@@ -383,3 +383,64 @@ def test_checksums_are_blake2b_of_the_stored_bytes(path):
     tree = json.loads(meta["tree"])
     assert tree["w"]["sum"] == digest(w.tobytes())
     assert meta["checksum"] == digest(meta["tree"])
+
+
+# -- siblings: registered things that cannot be rebuilt from a file -----------------------
+
+
+def registered_function(x):
+    return x
+
+
+class Slotted:
+    __slots__ = ("a",)
+
+
+class NeedsArgs:
+    def __new__(cls, n):
+        return super().__new__(cls)
+
+
+@pytest.mark.parametrize("thing", [registered_function, Slotted, NeedsArgs])
+def test_registered_things_that_cannot_be_rebuilt_are_refused(path, thing):
+    ag.serializable(thing)
+    name = ag.serializable_name(thing)
+    crafted(path, {"x": {"$": "object", "id": 0, "class": name, "state": [["a", 1]]}})
+    with pytest.raises(FileFormatError, match=r"cannot be rebuilt|not a class"):
+        load(path)
+    crafted(path, {"x": {"$": "param", "id": 0, "class": name, "value": None, "opt": None}})
+    with pytest.raises(FileFormatError, match="not a Param class"):
+        load(path)
+
+
+def test_raw_bytes_must_hold_the_dtype_the_tree_names(path):
+    save(path, c=np.array([1 + 2j, 3 - 4j], np.complex64))
+    meta, tensors = read(path)
+    assert '"raw":"<c8"' in meta["tree"]
+    write_tree(path, meta["tree"].replace('"complex64"', '"float64"'), tensors)
+    with pytest.raises(FileFormatError, match="raw bytes of <c8 cannot hold float64"):
+        load(path)
+
+
+def test_loading_one_name_that_nests_deeper_through_another_still_works(path):
+    inner: list = []
+    deepest = inner
+    for _ in range(19):  # 20 levels
+        deepest.append([])
+        deepest = deepest[0]
+    a, c = inner, [inner]
+    for _ in range(40):
+        a = [a]
+    for _ in range(60):  # c reaches inner at level 61; inner is defined under "a"
+        c = [c]
+    save(path, a=a, c=c)
+    got_c = load(path, "c")  # alone, 81 levels through the reference: decoded in file order
+    for _ in range(60):
+        got_c = got_c[0]
+    assert got_c[0] == inner
+    got_a, got_c = load(path, "a", "c")
+    for _ in range(40):
+        got_a = got_a[0]
+    for _ in range(60):
+        got_c = got_c[0]
+    assert got_c[0] is got_a

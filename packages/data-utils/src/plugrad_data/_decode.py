@@ -166,6 +166,8 @@ class Decoder:
                 )
         if "raw" in node:
             raw = dtype(node["raw"], RAW_DTYPE)
+            if raw.newbyteorder("=") != dt:
+                raise Malformed(f"tensor {key!r}: raw bytes of {raw.str} cannot hold {dt}")
             if t.dtype != np.uint8 or t.ndim != 1:
                 raise Malformed(f"tensor {key!r} should hold raw bytes, it is {t.dtype} {t.shape}")
             if t.size != raw.itemsize * math.prod(shape):
@@ -229,7 +231,10 @@ class Decoder:
         cls = lookup_class(node["class"]) if "class" in node else ag.Param
         if not (isinstance(cls, type) and issubclass(cls, ag.Param)):
             raise Malformed(f"class {node['class']!r} is not a Param class")
-        p = self._remember(node, cls.__new__(cls))
+        try:
+            p = self._remember(node, cls.__new__(cls))
+        except Exception as e:
+            raise Malformed(f"class {node['class']!r} cannot be rebuilt ({e})") from None
         value = self.decode(node["value"])
         if not isinstance(value, self.array_types) or value.dtype.kind not in "biufc":
             raise Malformed(f"a Param's value must be a numeric array, not {_what(value)}")
@@ -243,9 +248,7 @@ class Decoder:
 
     def _object(self, node: dict[str, Any]) -> Any:
         cls = lookup_class(node["class"])
-        if issubclass(cls, ag.Param):
-            raise Malformed(f"class {node['class']!r} is a Param class, saved as a 'param' entry")
-        obj = self._remember(node, cls.__new__(cls))
+        obj = self._remember(node, _blank(cls, node["class"]))
         state = dict(self._pairs(node["state"]))
         problem = check_fields(cls, state)
         if problem is not None:
@@ -256,6 +259,21 @@ class Decoder:
             else:
                 obj.__dict__[name] = value
         return obj
+
+
+def _blank(cls: Any, name: str) -> Any:
+    """A new instance of the registered class ``cls`` with no attributes yet."""
+    if not isinstance(cls, type):
+        raise Malformed(f"{name!r} names a registered {type(cls).__name__}, not a class")
+    if issubclass(cls, ag.Param):
+        raise Malformed(f"class {name!r} is a Param class, saved as a 'param' entry")
+    try:
+        obj = cls.__new__(cls)
+    except Exception as e:
+        raise Malformed(f"class {name!r} cannot be rebuilt without arguments ({e})") from None
+    if not isinstance(getattr(obj, "__dict__", None), dict):
+        raise Malformed(f"class {name!r} cannot be rebuilt: its objects have no __dict__")
+    return obj
 
 
 def _set_checked(obj: Any, name: str, value: Any) -> None:
