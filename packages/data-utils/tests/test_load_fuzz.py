@@ -110,8 +110,10 @@ def _edit_tree(tree: dict[str, Any], rng: random.Random) -> None:
         elif target:
             target.append(copy.deepcopy(rng.choice(target)))  # a duplicate entry
         return
-    keys = list(target)
-    key = rng.choice(keys)
+    if not target:
+        target["$"] = rng.choice(["list", "ref"])
+        return
+    key = rng.choice(list(target))
     if what == 0:
         del target[key]
     elif what == 1:
