@@ -18,10 +18,10 @@ from plugrad_data import FORMAT_VERSION
 
 
 def digest(data: bytes | str) -> str:
-    """The 64-bit checksum plugrad stores: blake2b with an 8-byte digest, in hex."""
+    """The 64-bit checksum plugrad stores: the first 8 bytes of SHA-256, in hex."""
     if isinstance(data, str):
         data = data.encode()
-    return hashlib.blake2b(data, digest_size=8).hexdigest()
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def _fill_sums(tree: Any, tensors: dict[str, np.ndarray]) -> None:

@@ -376,7 +376,7 @@ def test_installed_components_are_imported_to_find_their_classes(tmp_path):
     assert out.split() == ["plugrad_nn._layers_dense", "(2,", "3)"]
 
 
-def test_checksums_are_blake2b_of_the_stored_bytes(path):
+def test_checksums_are_sha256_prefixes_of_the_stored_bytes(path):
     w = np.arange(4, dtype=np.float32)
     save(path, w=w)
     meta, _ = read(path)

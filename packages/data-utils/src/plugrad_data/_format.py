@@ -28,15 +28,18 @@ class Malformed(Exception):
 
 
 def checksum(data: Any) -> str:
-    """The 64-bit checksum of a buffer (blake2b, 8-byte digest) as 16 hex digits.
+    """The 64-bit checksum of a buffer: the first 8 bytes of its SHA-256, as 16 hex digits.
+
+    SHA-256 runs in hardware on current CPUs (through OpenSSL), several times faster than
+    hashlib's BLAKE2 there; 64 bits make an undetected corruption a 1 in 2**64 event.
 
     Example:
         >>> checksum(b"")
-        '1e4761aba72c6312'
+        'e3b0c44298fc1c14'
     """
     if isinstance(data, str):
         data = data.encode()
-    return hashlib.blake2b(data, digest_size=8).hexdigest()
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 # dtypes every supported safetensors version stores as such; others go in as raw bytes
