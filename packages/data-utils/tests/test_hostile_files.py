@@ -444,3 +444,16 @@ def test_loading_one_name_that_nests_deeper_through_another_still_works(path):
     for _ in range(60):
         got_c = got_c[0]
     assert got_c[0] is got_a
+
+
+def test_a_json_object_with_a_repeated_key_is_refused(path):
+    save(path, w=np.arange(3.0), n=1)
+    meta, tensors = read(path)
+    assert meta["tree"].startswith('{"w":{"$":"array","id":0,')
+    text = meta["tree"].replace('"id":0,', '"id":0,"id":5,', 1)
+    write_tree(path, text, tensors)
+    with pytest.raises(FileFormatError, match="repeats the key 'id'"):
+        load(path)
+    write_tree(path, meta["tree"].replace('"n":1', '"n":1,"n":2'), tensors)
+    with pytest.raises(FileFormatError, match="repeats the key 'n'"):
+        load(path)

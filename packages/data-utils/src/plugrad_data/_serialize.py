@@ -104,12 +104,23 @@ def _version(meta: dict[str, str]) -> int:
     return version
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise Malformed(f"a JSON object in the value tree repeats the key {key!r:.40}")
+            seen.add(key)
+    return out
+
+
 def _tree(meta: dict[str, str], version: int) -> dict[str, Any]:
     text = meta.get("tree", "")
     if version >= 2 and meta.get("checksum") != checksum(text):
         raise Malformed("the value tree fails its checksum: the file is corrupted")
     try:
-        tree = json.loads(text)
+        tree = json.loads(text, object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError) as e:
         raise Malformed(f"malformed value tree ({type(e).__name__}: {e})") from None
     if not isinstance(tree, dict):
