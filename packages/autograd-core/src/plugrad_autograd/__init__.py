@@ -124,7 +124,12 @@ from ._ops_unary import (
 from ._param import Param
 from ._plugins import ops
 from ._primitive import defvjp, primitive, unbroadcast, zerograd
-from ._serialize import serializable, serializable_class, serializable_name
+from ._serialize import (
+    serializable,
+    serializable_class,
+    serializable_fields,
+    serializable_name,
+)
 from ._tape import Tape, Value
 
 _operators.install()
@@ -225,6 +230,7 @@ __all__ = [
     "scatter_add",
     "serializable",
     "serializable_class",
+    "serializable_fields",
     "serializable_name",
     "sign",
     "sin",

@@ -102,6 +102,7 @@ def _public_functions() -> dict[str, Any]:
         "zerograd",
         "serializable",
         "serializable_class",
+        "serializable_fields",
         "serializable_name",
         "backend_of",
         "xp_of",
