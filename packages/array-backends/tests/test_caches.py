@@ -6,9 +6,11 @@ import ast
 from pathlib import Path
 
 import numpy as np
+import pluggy
 import pytest
 
 import plugrad_backends as B
+from plugrad_backends import _registry
 
 SRC = Path(B.__file__).parent
 
@@ -204,3 +206,34 @@ def test_threads_asking_first_share_one_load() -> None:
 
     with ThreadPoolExecutor(8) as pool:
         assert len(set(pool.map(first_call, range(8)))) == 1
+
+
+_late_hookspec = pluggy.HookspecMarker("plugrad")
+
+
+class _LateSpecs:
+    """Hook specifications that a package adds when a plugin's import pulls it in."""
+
+    @_late_hookspec
+    def plugrad_late_hook(self) -> list:
+        """A hook defined by a package imported while the plugins load."""
+
+
+class _AddsSpecsWhileLoading:
+    # plugrad-distributed's entry point imports plugrad_autograd, which adds its hookspecs:
+    # that happens inside the registry's load, as this hook does.
+    @B.hookimpl
+    def plugrad_backends(self):
+        B.add_hookspecs(_LateSpecs)
+        return []
+
+
+def test_hookspecs_added_while_the_plugins_load_reach_the_manager() -> None:
+    plugin = _AddsSpecsWhileLoading()
+    B.register(plugin)
+    try:
+        assert B.call_hook("plugrad_late_hook") == ()
+    finally:
+        B.unregister(plugin)
+        _registry._extra_hookspecs.remove(_LateSpecs)
+        B.refresh()

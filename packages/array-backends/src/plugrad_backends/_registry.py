@@ -105,17 +105,29 @@ def _register_manual(reg: Registry) -> None:
             reg.failed(name, f"registering it raised {error}")
 
 
+def _add_new_hookspecs(reg: Registry, added: list[ModuleType]) -> None:
+    # A plugin's import or hook may add specs while the plugins load (plugrad-distributed's
+    # entry point imports plugrad_autograd, which adds plugrad_ops): add them as they come.
+    for spec in _extra_hookspecs[len(added) :]:
+        added.append(spec)
+        _, error = attempt(lambda s=spec: reg.manager.add_hookspecs(s))
+        if error is not None:
+            reg.overruled(f"plugrad: the hook specifications of {spec.__name__} failed: {error}")
+
+
 def _load() -> Registry:
     manager = pluggy.PluginManager("plugrad")
     manager.add_hookspecs(hookspecs)
-    for spec in _extra_hookspecs:
-        manager.add_hookspecs(spec)
     reg = Registry(manager)
+    added: list[ModuleType] = []
+    _add_new_hookspecs(reg, added)
     _register_entry_points(reg)
     _register_manual(reg)
+    _add_new_hookspecs(reg, added)
     failures = Failures(reg.failed, reg.overruled, reg.plugins)
     reg.backends, reg.backend_dist = collect_backends(manager, failures)
     install_kernels(manager, reg.backends, failures)
+    _add_new_hookspecs(reg, added)
     return reg
 
 
