@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from math import prod  # noqa: F401  (shared by the op modules)
 from numbers import Integral
 from typing import Any
@@ -72,6 +72,15 @@ def spatial(value: Any, nd: int, name: str, op: str, minimum: int = 0) -> tuple[
     if any(v < minimum for v in items):
         raise op_error(op, f"{name} must be >= {minimum} in every dimension, got {value!r}")
     return items
+
+
+def kernel(x: Any, name: str, portable: Callable[..., Any]) -> Callable[..., Any]:
+    """The backend's fast kernel ``name`` for arrays like ``x``, else the portable function.
+
+    A plugin fills ``backend.kernels`` (the ``plugrad_kernels`` hook) with functions that
+    take the portable function's arguments; the op calls whichever this returns.
+    """
+    return ag.backend_of(x).kernels.get(name, portable)
 
 
 def quiet(xp: Any) -> Any:

@@ -26,7 +26,7 @@ def _spatial(name: str, value: Any, nd: int, where: str, minimum: int) -> tuple[
     return tuple(int(v) for v in items)
 
 
-def _kernel(kernel_size: Any, where: str) -> tuple[int, ...]:
+def _kernel_size(kernel_size: Any, where: str) -> tuple[int, ...]:
     nd = len(kernel_size) if isinstance(kernel_size, (tuple, list)) else 2
     if nd not in (2, 3):
         raise ValueError(
@@ -70,7 +70,7 @@ class _ConvBase(Layer):
         where = type(self).__name__
         self.in_channels = positive_int("in_channels", in_channels, where)
         self.out_channels = positive_int("out_channels", out_channels, where)
-        self.kernel_size = _kernel(kernel_size, where)
+        self.kernel_size = _kernel_size(kernel_size, where)
         nd = len(self.kernel_size)
         self.stride = _spatial("stride", stride, nd, where, 1)
         self.padding = _spatial("padding", padding, nd, where, 0)

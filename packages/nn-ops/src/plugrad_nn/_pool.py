@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import plugrad_autograd as ag
 
-from ._common import Saved, backend_for, op_error, prod, recording, shape_of, spatial
+from ._common import Saved, backend_for, kernel, op_error, prod, recording, shape_of, spatial
 from ._conv import _crop, _pad
 
 
@@ -276,14 +276,10 @@ def pool_backward(
 # -- primitives ----------------------------------------------------------------------------
 
 
-def _kernel(x: Any, name: str, portable: Any) -> Any:
-    return ag.backend_of(x).kernels.get(name, portable)
-
-
 @ag.primitive
 def _pool(x: Any, cfg: PoolConfig, saved: Saved) -> Any:
-    kernel = _kernel(x, "pool_forward", pool_forward)
-    y, saved.positions = kernel(x, cfg.window, cfg.padding, cfg.stride, cfg.mode, True)
+    impl = kernel(x, "pool_forward", pool_forward)
+    y, saved.positions = impl(x, cfg.window, cfg.padding, cfg.stride, cfg.mode, True)
     return y
 
 
@@ -291,9 +287,9 @@ def _pool(x: Any, cfg: PoolConfig, saved: Saved) -> Any:
 def _pool_dx(
     dy: Any, x: Any, y: Any, x_shape: tuple[int, ...], cfg: PoolConfig, saved: Saved
 ) -> Any:
-    kernel = _kernel(dy, "pool_backward", pool_backward)
+    impl = kernel(dy, "pool_backward", pool_backward)
     positions = getattr(saved, "positions", None)
-    return kernel(dy, x, y, positions, x_shape, cfg.window, cfg.padding, cfg.stride, cfg.mode)
+    return impl(dy, x, y, positions, x_shape, cfg.window, cfg.padding, cfg.stride, cfg.mode)
 
 
 @ag.primitive
@@ -408,8 +404,8 @@ def pool(
         )
     if not recording(x):
         raw = ag.value(x)
-        kernel = _kernel(raw, "pool_forward", pool_forward)
-        return kernel(raw, cfg.window, cfg.padding, cfg.stride, cfg.mode, False)[0]
+        impl = kernel(raw, "pool_forward", pool_forward)
+        return impl(raw, cfg.window, cfg.padding, cfg.stride, cfg.mode, False)[0]
     return _pool(x, cfg, Saved())
 
 
