@@ -126,6 +126,7 @@ from ._plugins import ops
 from ._primitive import defvjp, primitive, unbroadcast, zerograd
 from ._serialize import serializable, serializable_class, serializable_name
 from ._tape import Tape, Value
+from ._walk import walk
 
 _operators.install()
 
@@ -252,6 +253,7 @@ __all__ = [
     "var",
     "vcat",
     "vec",
+    "walk",
     "where",
     "xp_of",
     "zerograd",

@@ -129,36 +129,27 @@ def positive_int(name: str, value: Any, where: str) -> int:
     return int(value)
 
 
-_LEAVES = (str, bytes, int, float, complex, bool, type(None), type, ModuleType)
+# What objects() passes over: containers (their items are given), values and code.
+_NOT_HOLDERS = (
+    dict, list, tuple, set, frozenset, ag.Param, ag.Value, type, ModuleType,
+    FunctionType, BuiltinFunctionType, MethodType, partial,
+)  # fmt: skip
 
 
 def objects(model: Any) -> Iterator[Any]:
-    """Every object reachable from ``model`` (itself included), each once.
+    """Every object reachable from ``model`` (itself included) that holds attributes.
 
-    Follows the paths ``plugrad_autograd.params`` follows (attributes, lists, tuples, sets,
-    dict values) but yields the holders, not the Params; arrays, Params, modules and
-    functions are not entered.
+    Follows the paths ``plugrad_autograd.walk`` follows (attributes, lists, tuples, sets,
+    dict values), each object once, but yields only the holders: not the containers, the
+    Params, the arrays, modules or functions.
+
+    Example:
+        >>> import plugrad_nn as nn
+        >>> from plugrad_nn._layers_base import objects
+        >>> model = nn.Sequential(nn.Dense(2, 2), nn.Dropout(0.5))
+        >>> [type(obj).__name__ for obj in objects(model)]
+        ['Sequential', 'Dense', 'Dropout']
     """
-    seen: set[int] = set()
-    stack = [model]
-    while stack:
-        obj = stack.pop()
-        if isinstance(obj, _LEAVES) or id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, (ag.Param, ag.Value)) or hasattr(obj, "dtype"):
-            continue
-        if isinstance(obj, (FunctionType, BuiltinFunctionType, MethodType, partial)):
-            continue
-        if isinstance(obj, dict):
-            children = list(obj.values())
-        elif isinstance(obj, (list, tuple, set, frozenset)):
-            children = list(obj)
-        else:
+    for _, obj in ag.walk(model):
+        if not isinstance(obj, _NOT_HOLDERS) and not hasattr(obj, "dtype"):
             yield obj
-            children = list(getattr(obj, "__dict__", {}).values())
-            for cls in type(obj).__mro__:
-                for slot in getattr(cls, "__slots__", ()):
-                    if slot not in ("__dict__", "__weakref__") and hasattr(obj, slot):
-                        children.append(getattr(obj, slot))
-        stack.extend(reversed(children))
