@@ -96,7 +96,7 @@ ag.defvjp(
 
 def _sigm_raw(xp: Any, x: Any) -> Any:
     with quiet(xp):  # exp(-x) overflows to inf for very negative x, giving 1/inf = 0
-        t = xp.exp(-x)
+        t = xp.asarray(xp.exp(-x))  # an array even for 0-d x, so that it can be written
         t += 1
         return xp.reciprocal(t, out=t)
 

@@ -13,6 +13,7 @@ from typing import Any
 import plugrad_autograd as ag
 import plugrad_backends as B
 
+from ._activations import sigm
 from ._common import Saved, backend_for, is_box, no_second_order, op_error, quiet, shape_of
 
 
@@ -243,15 +244,9 @@ def _count(average: bool, shape: tuple[int, ...]) -> float:
     return 1.0 / n if average else 1.0
 
 
-def _sigm(x: Any) -> Any:
-    from ._activations import sigm
-
-    return sigm(x)
-
-
 ag.defvjp(
     _bce,
-    lambda dy, y, s, t, average: dy * (_sigm(s) - t) * _count(average, s.shape),
+    lambda dy, y, s, t, average: dy * (sigm(s) - t) * _count(average, s.shape),
     lambda dy, y, s, t, average: -dy * s * _count(average, s.shape),
 )
 
@@ -279,8 +274,8 @@ def _logistic(scores: Any, labels: Any, average: bool) -> Any:
 
 ag.defvjp(
     _logistic,
-    lambda dy, y, s, t, average: -dy * t * _sigm(-t * s) * _count(average, s.shape),
-    lambda dy, y, s, t, average: -dy * s * _sigm(-t * s) * _count(average, s.shape),
+    lambda dy, y, s, t, average: -dy * t * sigm(-t * s) * _count(average, s.shape),
+    lambda dy, y, s, t, average: -dy * s * sigm(-t * s) * _count(average, s.shape),
 )
 
 
