@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from math import prod  # noqa: F401  (shared by the op modules)
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any
 
 import plugrad_autograd as ag
@@ -56,17 +56,73 @@ def is_box(x: Any) -> bool:
     return isinstance(x, _BOXES)
 
 
+class ArgumentTypeError(TypeError, ValueError):
+    """An argument of the wrong type: a TypeError.
+
+    Also a ValueError, which the layers raised for wrong types before, so that existing
+    ``except ValueError`` handlers still catch it (as numpy's AxisError is both a ValueError
+    and an IndexError).
+    """
+
+
+def is_int(value: Any) -> bool:
+    """True for Python and numpy integers; False for bools, floats and strings."""
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def _got(value: Any) -> str:
+    return f"got {type(value).__name__} {value!r}"
+
+
+def int_arg(op: str, name: str, value: Any, minimum: int = 1) -> int:
+    """``value`` as an int: a TypeError naming it unless an integer, a ValueError below
+    ``minimum``."""
+    what = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+    if not is_int(value):
+        raise op_error(op, f"{name} must be {what}, {_got(value)}", ArgumentTypeError)
+    if value < minimum:
+        raise op_error(op, f"{name} must be {what}, got {value!r}")
+    return int(value)
+
+
+def real_arg(op: str, name: str, value: Any, valid: str, ok: Callable[[float], bool]) -> float:
+    """``value`` as a float: a TypeError unless a real number, a ValueError unless ``ok``."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise op_error(op, f"{name} must be {valid}, {_got(value)}", ArgumentTypeError)
+    if not ok(float(value)):
+        raise op_error(op, f"{name} must be {valid}, got {value!r}")
+    return float(value)
+
+
+def ints_arg(
+    op: str, name: str, value: Any, counts: Sequence[int], minimum: int, what: str
+) -> tuple[int, ...]:
+    """``value`` (an int, or a tuple/list of ``counts`` ints) as a tuple of ints.
+
+    A non-integer is a TypeError, a wrong length or a value below ``minimum`` a ValueError;
+    both say ``what`` is expected.
+    """
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    if not all(is_int(v) for v in items):
+        raise op_error(op, f"{name} must be {what}, {_got(value)}", ArgumentTypeError)
+    if len(items) not in counts or any(v < minimum for v in items):
+        raise op_error(op, f"{name} must be {what}, got {value!r}")
+    return tuple(int(v) for v in items)
+
+
 def spatial(value: Any, nd: int, name: str, op: str, minimum: int = 0) -> tuple[int, ...]:
     """``value`` (an int or a sequence of ``nd`` ints) as a tuple of ``nd`` ints."""
     if isinstance(value, Sequence) and not isinstance(value, str):
         items = tuple(value)
     else:
         items = (value,) * nd
-    if len(items) != nd or not all(isinstance(v, Integral) for v in items):
+    if len(items) != nd or not all(is_int(v) for v in items):
+        wrong_type = not all(is_int(v) for v in items)
         raise op_error(
             op,
             f"{name} must be an int or a sequence of {nd} ints (one per spatial dimension, "
             f"in array order), got {value!r}",
+            ArgumentTypeError if wrong_type else ValueError,
         )
     items = tuple(int(v) for v in items)
     if any(v < minimum for v in items):

@@ -9,7 +9,10 @@ from typing import Any
 
 import plugrad_autograd as ag
 
-from ._common import shape_of  # noqa: F401  (the layers' shape helper)
+from ._common import (
+    int_arg,
+    shape_of,  # noqa: F401  (the layers' shape helper)
+)
 
 # Functions called as observe(layer, output) after every Layer call; summary() uses this
 # to learn each layer's output shape without knowing how a container wires its layers.
@@ -123,10 +126,9 @@ def describe(obj: Any) -> str:
 
 
 def positive_int(name: str, value: Any, where: str) -> int:
-    """``value`` checked to be a positive int (a layer size), else a ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{where}: {name} must be a positive int, got {value!r}")
-    return int(value)
+    """``value`` checked to be a positive int (a layer size): else a TypeError (not an
+    integer) or a ValueError (below 1) naming it."""
+    return int_arg(where, name, value, 1)
 
 
 # What objects() passes over: containers (their items are given), values and code.

@@ -6,6 +6,7 @@ from typing import Any
 
 import plugrad_autograd as ag
 
+from ._common import ints_arg, op_error
 from ._conv import conv4, deconv4
 from ._layers_activation import apply_activation, check_activation
 from ._layers_base import Layer, positive_int, shape_of
@@ -15,23 +16,18 @@ IntOrTuple = int | tuple[int, ...]
 
 
 def _spatial(name: str, value: Any, nd: int, where: str, minimum: int) -> tuple[int, ...]:
-    items = tuple(value) if isinstance(value, (tuple, list)) else (value,) * nd
-    if len(items) != nd or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in items
-    ):
-        raise ValueError(
-            f"{where}: {name} must be an int >= {minimum} or a tuple of {nd} of them "
-            f"(array order, {'(H, W)' if nd == 2 else '(D, H, W)'}), got {value!r}"
-        )
-    return tuple(int(v) for v in items)
+    layout = "(H, W)" if nd == 2 else "(D, H, W)"
+    what = f"an int >= {minimum} or a tuple of {nd} of them (array order, {layout})"
+    items = ints_arg(where, name, value, (1, nd), minimum, what)
+    return items * nd if len(items) == 1 else items
 
 
 def _kernel_size(kernel_size: Any, where: str) -> tuple[int, ...]:
     nd = len(kernel_size) if isinstance(kernel_size, (tuple, list)) else 2
     if nd not in (2, 3):
-        raise ValueError(
-            f"{where}: kernel_size must be an int (2-D), (kH, kW) or (kD, kH, kW), "
-            f"got {kernel_size!r}"
+        raise op_error(
+            where,
+            f"kernel_size must be an int (2-D), (kH, kW) or (kD, kH, kW), got {kernel_size!r}",
         )
     return _spatial("kernel_size", kernel_size, nd, where, 1)
 

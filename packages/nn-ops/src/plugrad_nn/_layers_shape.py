@@ -7,6 +7,7 @@ from typing import Any
 import plugrad_autograd as ag
 
 from ._activations import softmax
+from ._common import ArgumentTypeError, ints_arg, is_int, op_error
 from ._layers_activation import apply_activation, check_activation
 from ._layers_base import Layer, shape_of
 
@@ -54,12 +55,11 @@ class Reshape(Layer):
     """
 
     def __init__(self, shape: int | tuple[int, ...]) -> None:
-        items = (shape,) if isinstance(shape, int) else tuple(shape)
-        if not all(isinstance(n, int) and (n > 0 or n == -1) for n in items) or items.count(-1) > 1:
-            raise ValueError(
-                f"Reshape: shape must be positive ints with at most one -1, got {shape!r}"
-            )
-        self.shape = tuple(int(n) for n in items)
+        what = "positive ints with at most one -1"
+        items = ints_arg("Reshape", "shape", shape, range(1, 1 << 16), -1, what)
+        if 0 in items or items.count(-1) > 1:
+            raise op_error("Reshape", f"shape must be {what}, got {shape!r}")
+        self.shape = items
 
     def forward(self, x: Any) -> Any:
         """``x`` reshaped to ``(N, *shape)``."""
@@ -114,6 +114,12 @@ class Softmax(Layer):
     """
 
     def __init__(self, axis: int = -1) -> None:
+        if not is_int(axis):
+            raise op_error(
+                "Softmax",
+                f"axis must be an int, got {type(axis).__name__} {axis!r}",
+                ArgumentTypeError,
+            )
         self.axis = int(axis)
 
     def forward(self, x: Any) -> Any:

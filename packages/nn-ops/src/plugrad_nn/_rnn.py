@@ -15,7 +15,17 @@ import numpy as np
 
 import plugrad_autograd as ag
 
-from ._common import Saved, backend_for, is_box, op_error, resolve_atype, shape_of
+from ._common import (
+    ArgumentTypeError,
+    Saved,
+    backend_for,
+    int_arg,
+    is_box,
+    op_error,
+    real_arg,
+    resolve_atype,
+    shape_of,
+)
 from ._init import initial, xavier_uniform
 from ._rnn_cells import CELLS
 from ._rnn_loop import RnnConfig, _rnn, declare_vjps, layout
@@ -26,11 +36,17 @@ def _state_ok(value: Any) -> bool:
 
 
 def _check_arguments(
-    input_size: Any, hidden_size: Any, rnn_type: Any, num_layers: Any, dropout: Any, skip_input: Any
+    where: str,
+    input_size: Any,
+    hidden_size: Any,
+    rnn_type: Any,
+    num_layers: Any,
+    dropout: Any,
+    skip_input: Any,
 ) -> None:
     if rnn_type not in CELLS:
         raise op_error(
-            "RNN",
+            where,
             f"unknown rnn_type {rnn_type!r}; expected one of {', '.join(map(repr, CELLS))}",
         )
     for name, value in (
@@ -38,25 +54,11 @@ def _check_arguments(
         ("hidden_size", hidden_size),
         ("num_layers", num_layers),
     ):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise op_error(
-                "RNN",
-                f"{name} must be a positive int, got {type(value).__name__} {value!r}",
-                TypeError,
-            )
-        if value < 1:
-            raise op_error("RNN", f"{name} must be a positive int, got {value!r}")
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
-        raise op_error(
-            "RNN",
-            f"dropout must be a probability in [0, 1), got {type(dropout).__name__} {dropout!r}",
-            TypeError,
-        )
-    if not 0 <= dropout < 1:
-        raise op_error("RNN", f"dropout must be a probability in [0, 1), got {dropout!r}")
+        int_arg(where, name, value)
+    real_arg(where, "dropout", dropout, "a probability in [0, 1)", lambda p: 0 <= p < 1)
     if skip_input and input_size != hidden_size:
         raise op_error(
-            "RNN",
+            where,
             f"skip_input=True adds the input to the gates, so input_size ({input_size}) "
             f"must equal hidden_size ({hidden_size})",
         )
@@ -75,7 +77,7 @@ def _pack_sizes(shape: tuple[int, ...], batch_sizes: Any, X: int) -> tuple[int, 
             f"{type(batch_sizes).__name__} of arrays; to start from given states, set "
             f"them first: rnn.h = h0 (and rnn.c = c0 for an LSTM), then call rnn(x). The "
             f"call returns only y; the final states are in rnn.h and rnn.c",
-            TypeError,
+            ArgumentTypeError,
         )
     if len(shape) != 2:
         raise op_error(
@@ -161,11 +163,12 @@ class RNN:
         binit: Callable[..., Any] | None = None,
         finit: Callable[..., Any] | None = None,
     ) -> None:
-        _check_arguments(input_size, hidden_size, rnn_type, num_layers, dropout, skip_input)
-        self.input_size = input_size
-        self.hidden_size = hidden_size
+        where = type(self).__name__
+        _check_arguments(where, input_size, hidden_size, rnn_type, num_layers, dropout, skip_input)
+        self.input_size = int(input_size)
+        self.hidden_size = int(hidden_size)
         self.rnn_type = rnn_type
-        self.num_layers = num_layers
+        self.num_layers = int(num_layers)
         self.bidirectional = bool(bidirectional)
         self.dropout = float(dropout)
         self.skip_input = bool(skip_input)
