@@ -130,6 +130,35 @@ def spatial(value: Any, nd: int, name: str, op: str, minimum: int = 0) -> tuple[
     return items
 
 
+@ag.primitive
+def _cast(x: Any, dtype: Any) -> Any:
+    return x.astype(dtype, copy=False)
+
+
+ag.defvjp(_cast, lambda dy, y, x, dtype: _cast(dy, x.dtype) if x.dtype.kind == "f" else None)
+
+
+def in_dtype_of(x: Any, param: Any) -> Any:
+    """``x`` cast to the dtype of ``param``: a layer computes in its Params' dtype.
+
+    A float32 layer given float64 (or integer) input computes in float32, as if the input
+    had been cast first, instead of silently promoting everything to float64; a recorded
+    input's gradient comes back in the input's own dtype. Complex and non-array inputs are
+    left as they are.
+
+    Example:
+        >>> import numpy as np, plugrad_autograd as ag
+        >>> from plugrad_nn._common import in_dtype_of
+        >>> in_dtype_of(np.ones(2), ag.Param(np.zeros(2, "float32"))).dtype
+        dtype('float32')
+    """
+    want = getattr(ag.value(param), "dtype", None)
+    have = getattr(ag.value(x), "dtype", None)
+    if want is None or have is None or have == want or have.kind not in "biuf":
+        return x
+    return _cast(x, want)
+
+
 def kernel(x: Any, name: str, portable: Callable[..., Any]) -> Callable[..., Any]:
     """The backend's fast kernel ``name`` for arrays like ``x``, else the portable function.
 

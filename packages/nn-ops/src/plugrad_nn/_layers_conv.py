@@ -6,7 +6,7 @@ from typing import Any
 
 import plugrad_autograd as ag
 
-from ._common import ints_arg, op_error
+from ._common import in_dtype_of, ints_arg, op_error
 from ._conv import conv4, deconv4
 from ._layers_activation import apply_activation, check_activation
 from ._layers_base import Layer, positive_int, shape_of
@@ -161,7 +161,7 @@ class Conv(_ConvBase):
             )
         y = conv4(
             self.weight,
-            x,
+            in_dtype_of(x, self.weight),
             padding=self.padding,
             stride=self.stride,
             dilation=self.dilation,
@@ -244,7 +244,7 @@ class ConvTranspose(_ConvBase):
             )
         y = deconv4(
             self.weight,
-            x,
+            in_dtype_of(x, self.weight),
             padding=self.padding,
             stride=self.stride,
             dilation=self.dilation,

@@ -6,6 +6,7 @@ from typing import Any
 
 import plugrad_autograd as ag
 
+from ._common import in_dtype_of
 from ._init import gaussian
 from ._layers_activation import apply_activation, check_activation
 from ._layers_base import Layer, positive_int, shape_of
@@ -69,7 +70,7 @@ class Dense(Layer):
             )
         if len(shape) > 2:
             x = ag.reshape(x, (shape[0], features))
-        y = ag.matmul(x, self.weight)
+        y = ag.matmul(in_dtype_of(x, self.weight), self.weight)
         if self.bias is not None:
             y = y + self.bias
         return apply_activation(self.activation, y, axis=-1)

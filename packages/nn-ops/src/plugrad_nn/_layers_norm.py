@@ -6,7 +6,7 @@ from typing import Any
 
 import plugrad_autograd as ag
 
-from ._common import real_arg
+from ._common import in_dtype_of, real_arg
 from ._dropout import dropout
 from ._layers_base import Layer, positive_int, shape_of
 from ._norm import batchnorm, bnmoments, bnparams
@@ -53,6 +53,7 @@ class BatchNorm(Layer):
                 f"expected input of shape (N, C), (N, C, H, W) or (N, C, D, H, W) with "
                 f"C = {self.num_features} channels, got shape {shape}"
             )
+        x = in_dtype_of(x, self.params)
         return batchnorm(x, self.moments, self.params, training=self.training(), eps=self.eps)
 
     def __repr__(self) -> str:

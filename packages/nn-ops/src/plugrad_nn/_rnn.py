@@ -19,6 +19,7 @@ from ._common import (
     ArgumentTypeError,
     Saved,
     backend_for,
+    in_dtype_of,
     int_arg,
     is_box,
     op_error,
@@ -281,7 +282,7 @@ class RNN:
 
     def __call__(self, x: Any, batch_sizes: Sequence[int] | None = None) -> Any:
         backend_for("RNN", x, *(w for w in self.weights() if w is not None))
-        packed, bs, out_shape = self._pack(x, batch_sizes)
+        packed, bs, out_shape = self._pack(in_dtype_of(x, self.w_hh[0]), batch_sizes)
         H, D, batch = self.hidden_size, self.directions, bs[0]
         lstm = CELLS[self.rnn_type].carries_cell
         h0 = self._initial("h", batch)
