@@ -17,7 +17,7 @@ from typing import Any
 
 import plugrad_autograd as ag
 
-from ._common import quiet
+from ._common import quiet, refuse_keywords
 
 _SELU_LAMBDA = 1.0507009873554805
 _SELU_ALPHA = 1.6732632423543778
@@ -179,7 +179,7 @@ ag.defvjp(gelu, _gelu_vjp)
 
 
 @ag.primitive
-def softmax(x: Any, axis: int | None = -1) -> Any:
+def softmax(x: Any, axis: int | None = -1, **unknown: Any) -> Any:
     """``exp(x)`` normalized to sum 1 along ``axis`` (the class axis, -1, by default).
 
     Stable for large scores (the maximum is subtracted first). ``axis=None`` normalizes the
@@ -190,6 +190,7 @@ def softmax(x: Any, axis: int | None = -1) -> Any:
         >>> nn.softmax(np.array([[1000.0, 1000.0]]))
         array([[0.5, 0.5]])
     """
+    refuse_keywords("softmax", unknown)  # e.g. PyTorch's dim=: say axis=
     xp = ag.xp_of(x)
     e = xp.exp(x - x.max(axis=axis, keepdims=True))
     e /= e.sum(axis=axis, keepdims=True)
@@ -215,7 +216,7 @@ ag.defvjp(
 
 
 @ag.primitive
-def logsoftmax(x: Any, axis: int | None = -1) -> Any:
+def logsoftmax(x: Any, axis: int | None = -1, **unknown: Any) -> Any:
     """Log-probabilities ``x - logsumexp(x)`` along ``axis`` (-1 by default), stably.
 
     Example:
@@ -223,6 +224,7 @@ def logsoftmax(x: Any, axis: int | None = -1) -> Any:
         >>> nn.logsoftmax(np.array([[0.0, 0.0]])).round(4)
         array([[-0.6931, -0.6931]])
     """
+    refuse_keywords("logsoftmax", unknown)  # e.g. PyTorch's dim=: say axis=
     xp = ag.xp_of(x)
     shifted = x - x.max(axis=axis, keepdims=True)
     shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))

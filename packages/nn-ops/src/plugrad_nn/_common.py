@@ -33,6 +33,27 @@ def op_error(op: str, message: str, cls: type[Exception] = ValueError) -> Except
     return err
 
 
+# PyTorch's keyword names and numpy's, which plugrad takes.
+_PYTORCH_NAMES = {"dim": "axis", "keepdim": "keepdims"}
+
+
+def refuse_keywords(op: str, given: dict[str, Any]) -> None:
+    """Raise a TypeError for keywords ``op`` does not take (none given: nothing to do).
+
+    PyTorch's names (``dim``, ``keepdim``) get the numpy name to use instead.
+    """
+    for name in given:
+        if name in _PYTORCH_NAMES:
+            raise op_error(
+                op,
+                f"use {_PYTORCH_NAMES[name]}= (plugrad takes numpy's keyword names), not "
+                f"PyTorch's {name}=",
+                TypeError,
+            )
+    if given:
+        raise op_error(op, f"unexpected keyword argument {next(iter(given))!r}", TypeError)
+
+
 def shape_of(x: Any) -> tuple[int, ...]:
     """The shape of an array, Param or recorded value as a tuple of ints."""
     return tuple(int(n) for n in getattr(ag.value(x), "shape", ()))

@@ -70,9 +70,11 @@ class Layer:
     A layer is a plain Python object holding Params; ``plugrad_autograd.params(layer)``
     finds them. A layer computes in its Params' dtype: a float32 layer given float64 or
     integer input casts it to float32 first, so that a model keeps the precision, speed
-    and memory it was built with; the input's gradient keeps the input's dtype. Subclasses implement ``forward`` and may check their input with
-    :meth:`bad_input`. Layers whose behaviour differs between training and testing
-    (BatchNorm, Dropout) have a ``mode`` attribute: None follows
+    and memory it was built with; the input's gradient keeps the input's dtype.
+
+    Subclasses implement ``forward`` and may check their input with :meth:`bad_input`.
+    Layers whose behaviour differs between training and testing (BatchNorm, Dropout) have
+    a ``mode`` attribute: None follows
     ``plugrad_autograd.training()``, True or False fixes it (see ``trainmode``/``testmode``).
 
     Example:

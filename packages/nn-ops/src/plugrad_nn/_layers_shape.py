@@ -7,7 +7,7 @@ from typing import Any
 import plugrad_autograd as ag
 
 from ._activations import softmax
-from ._common import ArgumentTypeError, ints_arg, is_int, op_error
+from ._common import ArgumentTypeError, ints_arg, is_int, op_error, refuse_keywords
 from ._layers_activation import apply_activation, check_activation
 from ._layers_base import Layer, shape_of
 
@@ -113,7 +113,8 @@ class Softmax(Layer):
         [[0.25, 0.25, 0.25, 0.25]]
     """
 
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, axis: int = -1, **unknown: Any) -> None:
+        refuse_keywords("Softmax", unknown)  # e.g. PyTorch's nn.Softmax(dim=1): say axis=
         if not is_int(axis):
             raise op_error(
                 "Softmax",

@@ -19,7 +19,16 @@ import plugrad_autograd as ag
 import plugrad_backends as B
 
 from ._activations import sigm
-from ._common import Saved, backend_for, is_box, no_second_order, op_error, quiet, shape_of
+from ._common import (
+    Saved,
+    backend_for,
+    is_box,
+    no_second_order,
+    op_error,
+    quiet,
+    refuse_keywords,
+    shape_of,
+)
 
 
 def _labels(op: str, scores: Any, labels: Any, axis: int, ignore_index: int) -> tuple:
@@ -136,6 +145,7 @@ def nll(
     axis: int = -1,
     average: bool = True,
     ignore_index: int = -1,
+    **unknown: Any,
 ) -> Any:
     """Knet's ``nll``: negative log-likelihood of ``labels`` under ``softmax(scores)``.
 
@@ -155,6 +165,7 @@ def nll(
         >>> f"{float(nn.nll(scores, [0, 1])):.3e}"
         '2.110e-05'
     """
+    refuse_keywords("nll", unknown)  # e.g. PyTorch's dim=: say axis=
     if callable(scores):
         return _over_data(
             nll, scores, labels, axis=axis, ignore_index=ignore_index, average=average
@@ -190,6 +201,7 @@ def accuracy(
     axis: int = -1,
     average: bool = True,
     ignore_index: int = -1,
+    **unknown: Any,
 ) -> Any:
     """Knet's ``accuracy``: the fraction of instances whose highest score is the label.
 
@@ -204,6 +216,7 @@ def accuracy(
         >>> nn.accuracy(np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), [1, 1, 1])
         0.6666666666666666
     """
+    refuse_keywords("accuracy", unknown)  # e.g. PyTorch's dim=: say axis=
     if callable(scores):
         return _over_data(
             accuracy, scores, labels, axis=axis, ignore_index=ignore_index, average=average
@@ -228,6 +241,7 @@ def zeroone(
     axis: int = -1,
     average: bool = True,
     ignore_index: int = -1,
+    **unknown: Any,
 ) -> Any:
     """Knet's ``zeroone`` loss: ``1 - accuracy`` (``(wrong, count)`` with ``average=False``).
 
@@ -238,6 +252,7 @@ def zeroone(
         >>> nn.zeroone(np.array([[0.1, 0.9], [0.8, 0.2]]), [1, 1])
         0.5
     """
+    refuse_keywords("zeroone", unknown)  # e.g. PyTorch's dim=: say axis=
     result = accuracy(scores, labels, axis=axis, average=average, ignore_index=ignore_index)
     if not average:
         correct, count = result

@@ -22,6 +22,7 @@ from ._common import (
     in_dtype_of,
     int_arg,
     is_box,
+    is_int,
     op_error,
     real_arg,
     resolve_atype,
@@ -65,28 +66,39 @@ def _check_arguments(
         )
 
 
-def _pack_sizes(shape: tuple[int, ...], batch_sizes: Any, X: int) -> tuple[int, ...]:
-    """``batch_sizes`` checked against a packed input of ``shape``."""
-    if (
-        isinstance(batch_sizes, tuple)
-        or hasattr(batch_sizes, "shape")
-        or (isinstance(batch_sizes, list) and any(hasattr(b, "shape") for b in batch_sizes))
-    ):
+def _sizes(where: str, batch_sizes: Any) -> tuple[int, ...]:
+    """``batch_sizes`` as a tuple of ints; states passed in its place get the way to pass
+    them."""
+    raw = ag.value(batch_sizes)
+    ndim = getattr(raw, "ndim", None)
+    items = list(raw) if isinstance(raw, (list, tuple)) or ndim == 1 else None
+    if items is not None and all(is_int(b) for b in items):
+        return tuple(int(b) for b in items)
+    var = where.lower()
+    if (ndim or 0) > 1 or any(getattr(ag.value(b), "ndim", 0) >= 1 for b in items or ()):
         raise op_error(
-            "RNN",
+            where,
             f"the second argument is batch_sizes (a list of ints), got a "
-            f"{type(batch_sizes).__name__} of arrays; to start from given states, set "
-            f"them first: rnn.h = h0 (and rnn.c = c0 for an LSTM), then call rnn(x). The "
-            f"call returns only y; the final states are in rnn.h and rnn.c",
+            f"{type(batch_sizes).__name__} of arrays. To start from given states, pass "
+            f"state=(h0, c0) for an LSTM or state=h0 otherwise, or set {var}.h = h0 (and "
+            f"{var}.c = c0) before the call. The call returns y only: the final states are "
+            f"in {var}.h and {var}.c",
             ArgumentTypeError,
         )
+    raise op_error(
+        where, f"batch_sizes must be a list of ints, got {batch_sizes!r}", ArgumentTypeError
+    )
+
+
+def _pack_sizes(where: str, shape: tuple[int, ...], batch_sizes: Any, X: int) -> tuple[int, ...]:
+    """``batch_sizes`` checked against a packed input of ``shape``."""
+    bs = _sizes(where, batch_sizes)
     if len(shape) != 2:
         raise op_error(
             "RNN",
             f"with batch_sizes the input must be packed 2-D (sum(batch_sizes), "
             f"{X}), got shape {shape}",
         )
-    bs = tuple(int(b) for b in batch_sizes)
     if (
         not bs
         or min(bs) < 1
@@ -127,6 +139,11 @@ class RNN:
     same ``diff`` backpropagates into the first; a state left over from a finished ``diff``
     is unwrapped to its array at the next call (Knet users wrote ``rnn.h = value(rnn.h)``).
     Assign 0 to restart from zeros (e.g. for a batch of a different size).
+
+    PyTorch users: the call returns ``y`` alone, not ``(y, (h, c))``; the final states are
+    in ``rnn.h`` and ``rnn.c``. ``rnn(x, state=(h0, c0))`` (``state=h0`` without a cell
+    state) is ``rnn.h, rnn.c = h0, c0`` followed by ``rnn(x)``; the second positional
+    argument is ``batch_sizes``, and a tuple of arrays there is refused with this advice.
 
     Weights: per layer and direction ``w_ih[k]`` (X, G*H), ``w_hh[k]`` (H, G*H), ``b_ih[k]``
     and ``b_hh[k]`` (G*H,), Params in lists indexed ``k = layer * directions + direction``,
@@ -261,7 +278,7 @@ class RNN:
                 f"expected the last axis to be input_size={X}",
             )
         if batch_sizes is not None:
-            return x, _pack_sizes(shape, batch_sizes, X), (shape[0], DH)
+            return x, _pack_sizes(type(self).__name__, shape, batch_sizes, X), (shape[0], DH)
         if len(shape) == 3:
             if self.batch_first:
                 x = ag.swapaxes(x, 0, 1)
@@ -280,7 +297,31 @@ class RNN:
             f"got shape {shape}",
         )
 
-    def __call__(self, x: Any, batch_sizes: Sequence[int] | None = None) -> Any:
+    def _set_state(self, state: Any) -> None:
+        """Knet's ``rnn.h = h0`` (and ``rnn.c = c0``) from a PyTorch-style ``state=``."""
+        where = type(self).__name__
+        lstm = CELLS[self.rnn_type].carries_cell
+        pair = isinstance(state, (tuple, list))
+        if lstm and not (pair and len(state) == 2):
+            raise op_error(
+                where,
+                f"state must be a pair (h, c) for an LSTM, got {type(state).__name__}",
+                ArgumentTypeError,
+            )
+        if not lstm and pair:
+            raise op_error(
+                where,
+                f"state must be h alone (a {self.rnn_type} RNN has no cell state c), got a "
+                f"{type(state).__name__}",
+                ArgumentTypeError,
+            )
+        self.h, self.c = (state[0], state[1]) if lstm else (state, self.c)
+
+    def __call__(
+        self, x: Any, batch_sizes: Sequence[int] | None = None, *, state: Any = None
+    ) -> Any:
+        if state is not None:
+            self._set_state(state)
         backend_for("RNN", x, *(w for w in self.weights() if w is not None))
         packed, bs, out_shape = self._pack(in_dtype_of(x, self.w_hh[0]), batch_sizes)
         H, D, batch = self.hidden_size, self.directions, bs[0]
