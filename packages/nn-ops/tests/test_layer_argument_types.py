@@ -36,6 +36,11 @@ WRONG_TYPES = [
     ("RNN", lambda: nn.RNN(3, 4, dropout="0.1"), "dropout"),
     ("LSTM", lambda: nn.LSTM(3, "4"), "hidden_size"),
     ("GRU", lambda: nn.GRU(3.0, 4), "input_size"),
+    ("Dense", lambda: nn.Dense(3, 2, bias="yes"), "bias"),
+    ("Conv", lambda: nn.Conv(1, 4, 3, bias=0), "bias"),
+    ("ConvTranspose", lambda: nn.ConvTranspose(1, 4, 3, bias=None), "bias"),
+    ("LSTM", lambda: nn.LSTM(3, 4, bidirectional="no"), "bidirectional"),
+    ("RNN", lambda: nn.RNN(3, 4, batch_first=1), "batch_first"),
 ]
 
 

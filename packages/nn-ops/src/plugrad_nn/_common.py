@@ -8,6 +8,8 @@ from math import prod  # noqa: F401  (shared by the op modules)
 from numbers import Integral, Real
 from typing import Any
 
+import numpy as np
+
 import plugrad_autograd as ag
 from plugrad_backends import Backend, BackendError, mixed_backends_error
 
@@ -113,6 +115,13 @@ def real_arg(op: str, name: str, value: Any, valid: str, ok: Callable[[float], b
     if not ok(float(value)):
         raise op_error(op, f"{name} must be {valid}, got {value!r}")
     return float(value)
+
+
+def bool_arg(op: str, name: str, value: Any) -> bool:
+    """``value`` as a bool: a TypeError unless True or False (numpy's included)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise op_error(op, f"{name} must be True or False, {_got(value)}", ArgumentTypeError)
+    return bool(value)
 
 
 def ints_arg(

@@ -6,7 +6,7 @@ from typing import Any
 
 import plugrad_autograd as ag
 
-from ._common import in_dtype_of, ints_arg, op_error
+from ._common import bool_arg, in_dtype_of, ints_arg, op_error
 from ._conv import conv4, deconv4
 from ._layers_activation import apply_activation, check_activation
 from ._layers_base import Layer, positive_int, shape_of
@@ -143,10 +143,11 @@ class Conv(_ConvBase):
         self._setup(
             in_channels, out_channels, kernel_size, stride, padding, dilation, groups, activation
         )
+        use_bias = bool_arg(type(self).__name__, "bias", bias)
         init = check_init(init, type(self).__name__)
         shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
         self.weight = ag.Param(init_weight(init, shape))
-        self.bias = ag.Param(init_bias(init, self.out_channels, shape)) if bias else None
+        self.bias = ag.Param(init_bias(init, self.out_channels, shape)) if use_bias else None
 
     def forward(self, x: Any) -> Any:
         """Convolve ``x`` (N, in_channels, ...) into (N, out_channels, ...)."""
@@ -215,12 +216,13 @@ class ConvTranspose(_ConvBase):
                 f"ConvTranspose: output_padding {self.output_padding} must be smaller than the "
                 f"stride {self.stride} or the dilation {self.dilation} in every dimension"
             )
+        use_bias = bool_arg(type(self).__name__, "bias", bias)
         init = check_init(init, type(self).__name__)
         # As in PyTorch, the fans come from the weight's layout: its dimension 1
         # (out_channels/groups) times the kernel is the fan in.
         shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
         self.weight = ag.Param(init_weight(init, shape))
-        self.bias = ag.Param(init_bias(init, self.out_channels, shape)) if bias else None
+        self.bias = ag.Param(init_bias(init, self.out_channels, shape)) if use_bias else None
 
     def forward(self, x: Any) -> Any:
         """Transposed convolution of ``x`` (N, in_channels, ...) into (N, out_channels, ...)."""

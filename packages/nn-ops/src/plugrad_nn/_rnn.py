@@ -19,6 +19,7 @@ from ._common import (
     ArgumentTypeError,
     Saved,
     backend_for,
+    bool_arg,
     in_dtype_of,
     int_arg,
     is_box,
@@ -187,10 +188,10 @@ class RNN:
         self.hidden_size = int(hidden_size)
         self.rnn_type = rnn_type
         self.num_layers = int(num_layers)
-        self.bidirectional = bool(bidirectional)
+        self.bidirectional = bool_arg(where, "bidirectional", bidirectional)
         self.dropout = float(dropout)
-        self.skip_input = bool(skip_input)
-        self.batch_first = bool(batch_first)
+        self.skip_input = bool_arg(where, "skip_input", skip_input)
+        self.batch_first = bool_arg(where, "batch_first", batch_first)
         self.h = h
         self.c = c
         backend, dt = resolve_atype(atype, "RNN")
