@@ -72,11 +72,12 @@ class Cell(ABC):
     - ``prepare(run)`` computes ``run.gates`` (the input projections of all steps plus
       biases), allocates the per-sequence buffers and returns the recurrent matrix the
       steps multiply by.
-    - ``step(run, rows, hp, cp, yt, w, tmp)`` computes one step's output ``yt`` (and, for
-      the LSTM, its cell state) from the state ``hp``/``cp`` entering it.
-    - ``step_back(run, t, rows, dht, dct, dg, dhg, scratch)`` turns the gradient ``dht``
-      (``dct``) of the state leaving step ``t`` into the pre-activation gradients ``dg``
-      (``dhg`` for the recurrent part) and the gradient of the state entering it, in place.
+    - ``step(run, rows, hp, cp, w, tmp)`` computes one step's output ``run.y[rows]`` (and,
+      for the LSTM, its cell state) from the state ``hp``/``cp`` entering it.
+    - ``step_back(run, t, dht, dct, scratch)`` turns the gradient ``dht`` (``dct``) of the
+      state leaving step ``t`` into the step's rows of the pre-activation gradients
+      ``scratch.d_gates`` (``scratch.d_hidden`` for the recurrent part) and, in place, the
+      gradient of the state entering it.
     - ``hidden_grads(xp, d_gates)`` is where the recurrent pre-activation gradients go:
       ``d_gates`` itself, unless the recurrent part differs (GRU).
     """
@@ -89,22 +90,10 @@ class Cell(ABC):
     def prepare(self, run: Direction) -> Any: ...
 
     @abstractmethod
-    def step(
-        self, run: Direction, rows: slice, hp: Any, cp: Any, yt: Any, w: Any, tmp: Any
-    ) -> None: ...
+    def step(self, run: Direction, rows: slice, hp: Any, cp: Any, w: Any, tmp: Any) -> None: ...
 
     @abstractmethod
-    def step_back(
-        self,
-        run: Direction,
-        t: int,
-        rows: slice,
-        dht: Any,
-        dct: Any,
-        dg: Any,
-        dhg: Any,
-        scratch: Any,
-    ) -> None: ...
+    def step_back(self, run: Direction, t: int, dht: Any, dct: Any, scratch: Any) -> None: ...
 
     def hidden_grads(self, xp: Any, d_gates: Any) -> Any:
         return d_gates
@@ -128,10 +117,8 @@ class PlainCell(Cell):
         run.gates = gates
         return run.w_hh
 
-    def step(
-        self, run: Direction, rows: slice, hp: Any, cp: Any, yt: Any, w: Any, tmp: Any
-    ) -> None:
-        xp, g = run.xp, run.gates[rows]
+    def step(self, run: Direction, rows: slice, hp: Any, cp: Any, w: Any, tmp: Any) -> None:
+        xp, g, yt = run.xp, run.gates[rows], run.y[rows]
         xp.matmul(hp, w, out=tmp)
         g += tmp
         if self.kind == "relu":
@@ -139,18 +126,9 @@ class PlainCell(Cell):
         else:
             xp.tanh(g, out=yt)
 
-    def step_back(
-        self,
-        run: Direction,
-        t: int,
-        rows: slice,
-        dht: Any,
-        dct: Any,
-        dg: Any,
-        dhg: Any,
-        scratch: Any,
-    ) -> None:
-        xp, yt = run.xp, run.y[rows]
+    def step_back(self, run: Direction, t: int, dht: Any, dct: Any, scratch: Any) -> None:
+        rows = run.rows(t)
+        xp, yt, dg = run.xp, run.y[rows], scratch.d_gates[rows]
         a = scratch.a[: dht.shape[0]]
         if self.kind == "relu":
             xp.multiply(dht, yt > 0, out=dg)
@@ -201,10 +179,8 @@ class LSTMCell(_SigmoidGated):
         run.cells = run.xp.empty(shape, dtype=run.gates.dtype)
         run.tanh_c = run.xp.empty(shape, dtype=run.gates.dtype)
 
-    def step(
-        self, run: Direction, rows: slice, hp: Any, cp: Any, yt: Any, w: Any, tmp: Any
-    ) -> None:
-        xp, H, g = run.xp, run.hidden, run.gates[rows]
+    def step(self, run: Direction, rows: slice, hp: Any, cp: Any, w: Any, tmp: Any) -> None:
+        xp, H, g, yt = run.xp, run.hidden, run.gates[rows], run.y[rows]
         xp.matmul(hp, w, out=tmp)
         g += tmp
         xp.exp(g, out=g)
@@ -225,18 +201,9 @@ class LSTMCell(_SigmoidGated):
     def scratch(self, xp: Any, batch: int, width: int, dtype: Any) -> Any:
         return xp.empty((batch, width), dtype=dtype)
 
-    def step_back(
-        self,
-        run: Direction,
-        t: int,
-        rows: slice,
-        dht: Any,
-        dct: Any,
-        dg: Any,
-        dhg: Any,
-        scratch: Any,
-    ) -> None:
-        xp, H, g = run.xp, run.hidden, run.gates[rows]
+    def step_back(self, run: Direction, t: int, dht: Any, dct: Any, scratch: Any) -> None:
+        rows = run.rows(t)
+        xp, H, g, dg = run.xp, run.hidden, run.gates[rows], scratch.d_gates[rows]
         n = dht.shape[0]
         a, der = scratch.a[:n], scratch.extra[:n]
         i, f, new, o = g[:, :H], g[:, H : 2 * H], g[:, 2 * H : 3 * H], g[:, 3 * H :]
@@ -279,10 +246,8 @@ class GRUCell(_SigmoidGated):
     def _allocate(self, run: Direction) -> None:
         run.hidden_proj = run.xp.empty_like(run.gates)
 
-    def step(
-        self, run: Direction, rows: slice, hp: Any, cp: Any, yt: Any, w: Any, tmp: Any
-    ) -> None:
-        xp, H, g = run.xp, run.hidden, run.gates[rows]
+    def step(self, run: Direction, rows: slice, hp: Any, cp: Any, w: Any, tmp: Any) -> None:
+        xp, H, g, yt = run.xp, run.hidden, run.gates[rows], run.y[rows]
         hg = run.hidden_proj[rows]
         xp.matmul(hp, w, out=hg)
         hn = hg[:, 2 * H :]
@@ -305,18 +270,10 @@ class GRUCell(_SigmoidGated):
     def hidden_grads(self, xp: Any, d_gates: Any) -> Any:
         return xp.empty_like(d_gates)
 
-    def step_back(
-        self,
-        run: Direction,
-        t: int,
-        rows: slice,
-        dht: Any,
-        dct: Any,
-        dg: Any,
-        dhg: Any,
-        scratch: Any,
-    ) -> None:
-        xp, H, g = run.xp, run.hidden, run.gates[rows]
+    def step_back(self, run: Direction, t: int, dht: Any, dct: Any, scratch: Any) -> None:
+        rows = run.rows(t)
+        xp, H, g, dg = run.xp, run.hidden, run.gates[rows], scratch.d_gates[rows]
+        dhg = scratch.d_hidden[rows]
         n = dht.shape[0]
         a, b = scratch.a[:n], scratch.b[:n]
         r, z, new = g[:, :H], g[:, H : 2 * H], g[:, 2 * H :]

@@ -77,10 +77,9 @@ def run_sequence(cell: Cell, run: Direction, h0: Any, c0: Any) -> tuple[Any, Any
                 hp = h[:n].copy()
                 cp = c[:n].copy() if c is not None else None
             run.h_prev[t], run.c_prev[t] = hp, cp
-            yt = run.y[rows]
-            cell.step(run, rows, hp, cp, yt, w, tmp[:n])
+            cell.step(run, rows, hp, cp, w, tmp[:n])
             if not direct:
-                h[:n] = yt
+                h[:n] = run.y[rows]
                 if c is not None:
                     c[:n] = run.cells[rows]
             prev = t
@@ -108,6 +107,8 @@ class Scratch(NamedTuple):
     b: Any
     extra: Any  # the cell's own (see Cell.scratch)
     w_hh_t: Any
+    d_gates: Any  # the pre-activation gradients of every step (rows, G*H)
+    d_hidden: Any  # those of the recurrent part: d_gates itself but for the GRU
 
 
 def backprop_sequence(
@@ -125,13 +126,14 @@ def backprop_sequence(
         xp.empty((b0, H), dtype=dtype),
         cell.scratch(xp, b0, gates.shape[1], dtype),
         run.w_hh.T,
+        d_gates,
+        d_hidden,
     )
     for t in _steps(len(run.batch_sizes), not run.reverse):
-        n, rows = run.batch_sizes[t], run.rows(t)
+        n = run.batch_sizes[t]
         dht = dh[:n]
-        dht += dy[rows]
-        dct = dc[:n] if dc is not None else None
-        cell.step_back(run, t, rows, dht, dct, d_gates[rows], d_hidden[rows], scratch)
+        dht += dy[run.rows(t)]
+        cell.step_back(run, t, dht, dc[:n] if dc is not None else None, scratch)
     h_prev = xp.concatenate(run.h_prev)  # rows in step order, as the gradients'
     dw_hh = h_prev.T @ d_hidden
     db_hh = d_hidden.sum(axis=0)
