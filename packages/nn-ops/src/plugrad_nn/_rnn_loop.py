@@ -17,6 +17,7 @@ take the same arguments and are used in their place.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -269,8 +270,16 @@ def declare_vjps(count: int) -> None:
     """Give ``_rnn`` a vjp rule for each of its first ``count`` arguments.
 
     The rule is the same for every argument, and the number of arguments grows with the
-    layers and directions, so the rules are declared up to the largest network called.
+    layers and directions, so the rules are declared up to the largest network called. The
+    list only grows (under a lock), so a call in another thread never sees it shorter.
     """
-    have = len(_rnn.vjps)  # type: ignore[attr-defined]
-    if have < count:
-        ag.defvjp(_rnn, *_rnn.vjps, *(_vjp_of(i) for i in range(have, count)))  # type: ignore[attr-defined]
+    if len(_rnn.vjps) >= count:  # type: ignore[attr-defined]
+        return
+    with _DECLARING:
+        have = len(_rnn.vjps)  # type: ignore[attr-defined]
+        if have < count:
+            rules = [*_rnn.vjps, *(_vjp_of(i) for i in range(have, count))]  # type: ignore[attr-defined]
+            ag.defvjp(_rnn, *rules)
+
+
+_DECLARING = threading.Lock()
