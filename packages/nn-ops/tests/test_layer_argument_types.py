@@ -91,3 +91,27 @@ def test_a_wrong_type_is_still_caught_by_handlers_written_for_the_old_value_erro
 def test_functional_ops_raise_type_errors_for_wrong_types_too(call, argument):
     with pytest.raises(TypeError, match=rf"\b{argument} must be an int"):
         call()
+
+
+X4 = np.ones((2, 3, 4, 4), "float32")
+
+FUNCTIONAL_WRONG_TYPES = [
+    ("dropout", lambda: nn.dropout(X4, "0.5", drop=True), "p"),
+    ("leaky_relu", lambda: nn.leaky_relu(X4, "a"), "alpha"),
+    ("elu", lambda: nn.elu(X4, "a"), "alpha"),
+    ("bnmoments", lambda: nn.bnmoments(momentum="x"), "momentum"),
+    ("bnparams", lambda: nn.bnparams("3"), "channels"),
+    ("batchnorm", lambda: nn.batchnorm(X4, training=True, eps="x"), "eps"),
+    ("rnnparam", lambda: nn.rnnparam(nn.RNN(3, 4), "0", 1), "layer"),
+    ("rnnparam", lambda: nn.rnnparam(nn.RNN(3, 4), 0, 1.0), "id"),
+    ("pool", lambda: nn.pool(X4, mode="max"), "mode"),
+    ("conv4", lambda: nn.conv4(np.ones((2, 3, 3, 3), "float32"), X4, mode="1"), "mode"),
+    ("nll", lambda: nn.nll(np.ones((2, 3)), [0, 1], axis="1"), "axis"),
+    ("accuracy", lambda: nn.accuracy(np.ones((2, 3)), [0, 1], axis=1.0), "axis"),
+]
+
+
+@pytest.mark.parametrize("op, call, argument", FUNCTIONAL_WRONG_TYPES)
+def test_functional_ops_name_the_argument_of_a_wrong_type(op, call, argument):
+    with pytest.raises(TypeError, match=rf"^{op}: {argument} must be "):
+        call()

@@ -17,13 +17,19 @@ from typing import Any
 
 import plugrad_autograd as ag
 
-from ._common import quiet, refuse_keywords
+from ._common import quiet, real_arg, refuse_keywords
 
 _SELU_LAMBDA = 1.0507009873554805
 _SELU_ALPHA = 1.6732632423543778
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _GELU_K = math.sqrt(2.0 / math.pi)
+
+
+def _any_value(_: float) -> bool:
+    return True
+
+
 _GELU_C = 0.044715
 
 
@@ -51,6 +57,7 @@ def leaky_relu(x: Any, alpha: float = 0.01) -> Any:
         >>> nn.leaky_relu(np.array([-1.0, 2.0]), 0.1)
         array([-0.1,  2. ])
     """
+    real_arg("leaky_relu", "alpha", alpha, "a number", _any_value)
     return ag.xp_of(x).where(x > 0, x, x * alpha)
 
 
@@ -66,6 +73,7 @@ def elu(x: Any, alpha: float = 1.0) -> Any:
         >>> nn.elu(np.array([0.0, 1.0]))
         array([0., 1.])
     """
+    real_arg("elu", "alpha", alpha, "a number", _any_value)
     xp = ag.xp_of(x)
     return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
 

@@ -23,6 +23,7 @@ from ._common import (
     Saved,
     backend_for,
     is_box,
+    is_int,
     no_second_order,
     op_error,
     quiet,
@@ -37,6 +38,8 @@ def _labels(op: str, scores: Any, labels: Any, axis: int, ignore_index: int) -> 
     shape = tuple(raw.shape)
     if not shape:
         raise op_error(op, "expected class scores with a class axis, got a 0-d array")
+    if not is_int(axis):
+        raise op_error(op, f"axis must be an int, got {type(axis).__name__} {axis!r}", TypeError)
     axis = axis % len(shape)
     classes = shape[axis]
     backend = ag.backend_of(raw)

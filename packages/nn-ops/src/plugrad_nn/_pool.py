@@ -22,7 +22,18 @@ from typing import Any, NamedTuple
 
 import plugrad_autograd as ag
 
-from ._common import Saved, backend_for, kernel, op_error, prod, recording, shape_of, spatial
+from ._common import (
+    ArgumentTypeError,
+    Saved,
+    backend_for,
+    is_int,
+    kernel,
+    op_error,
+    prod,
+    recording,
+    shape_of,
+    spatial,
+)
 from ._conv import _crop, _pad
 
 
@@ -347,11 +358,12 @@ def _config(op: str, x_shape: tuple[int, ...], window: Any, padding: Any, stride
             op, f"expected x of shape (N, C, H, W) or (N, C, D, H, W), got shape {x_shape}"
         )
     nd = len(x_shape) - 2
-    if mode not in (0, 1, 2, 3):
+    if not is_int(mode) or mode not in (0, 1, 2, 3):
         raise op_error(
             op,
             f"mode must be 0 (max), 1 (average counting padding), 2 (average excluding "
             f"padding) or 3 (deterministic max), got {mode!r}",
+            ValueError if is_int(mode) else ArgumentTypeError,
         )
     win = spatial(window, nd, "window", op, 1)
     return PoolConfig(

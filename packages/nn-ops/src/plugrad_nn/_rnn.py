@@ -373,6 +373,10 @@ def rnnparam(r: RNN, layer: int, id: int, param: int = 0) -> Any:
         ((3, 4), (4,))
     """
     gates = CELLS[r.rnn_type].gates
+    for name, value in (("layer", layer), ("id", id), ("param", param)):
+        if not is_int(value):
+            got = f"got {type(value).__name__} {value!r}"
+            raise op_error("rnnparam", f"{name} must be an int, {got}", ArgumentTypeError)
     if not 0 <= layer < len(r.w_hh):
         raise op_error("rnnparam", f"layer must be in [0, {len(r.w_hh)}), got {layer}")
     if not 0 <= id < 2 * gates:
