@@ -199,7 +199,8 @@ def summary(
         input_shape: the shape of an input batch, e.g. ``(1, 1, 28, 28)``.
         dtype: the dtype of the zero input (the parameters' by default; an integer type
             for a model starting with Embedding).
-        show: print the table.
+        show: print the table (so call ``summary(model)`` as a statement: wrapped in
+            ``print`` the table would come twice). ``show=False`` only returns it.
 
     Returns:
         A :class:`ModelSummary`; ``str()`` of it is the table.
