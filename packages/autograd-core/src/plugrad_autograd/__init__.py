@@ -131,6 +131,7 @@ from ._serialize import (
     serializable_name,
 )
 from ._tape import Tape, Value
+from ._walk import walk
 
 _operators.install()
 
@@ -258,6 +259,7 @@ __all__ = [
     "var",
     "vcat",
     "vec",
+    "walk",
     "where",
     "xp_of",
     "zerograd",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from . import _tape
 from ._param import Param
-from ._tape import Box, Tape, Value, _raw, backward
+from ._tape import Tape, Value, _raw, backward
+from ._walk import walk
 
 
 def training() -> bool:
@@ -143,49 +144,7 @@ def params(x: Any) -> list[Param]:
     """
     if isinstance(x, Tape):
         return [p for p, _ in x.grads.values()]
-    found: list[Param] = []
-    seen: set[int] = set()
-    for p in _walk(x, seen):
-        found.append(p)
-    return found
-
-
-_LEAVES = (str, bytes, int, float, complex, bool, type(None))
-
-
-def _walk(x: Any, seen: set[int]) -> Iterator[Param]:
-    stack = [x]
-    while stack:
-        obj = stack.pop()
-        if isinstance(obj, _LEAVES) or id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, Param):
-            yield obj
-            continue
-        if isinstance(obj, Box) or _is_array(obj):
-            continue
-        if isinstance(obj, dict):
-            children = list(obj.values())
-        elif isinstance(obj, (list, tuple, set, frozenset)):
-            children = list(obj)
-        elif isinstance(obj, type) or (callable(obj) and not hasattr(obj, "__dict__")):
-            continue
-        else:
-            children = list(getattr(obj, "__dict__", {}).values())
-            for cls in type(obj).__mro__:
-                for slot in getattr(cls, "__slots__", ()):
-                    if slot not in ("__dict__", "__weakref__") and hasattr(obj, slot):
-                        children.append(getattr(obj, slot))
-        stack.extend(reversed(children))
-
-
-def _is_array(obj: Any) -> bool:
-    return (
-        hasattr(obj, "__array_interface__")
-        or hasattr(obj, "__cuda_array_interface__")
-        or hasattr(obj, "__array_namespace__")
-    )
+    return [obj for _, obj in walk(x) if isinstance(obj, Param)]
 
 
 def _lift_argument(x: Any) -> Any:

@@ -17,13 +17,19 @@ from typing import Any
 
 import plugrad_autograd as ag
 
-from ._common import quiet
+from ._common import quiet, real_arg, refuse_keywords
 
 _SELU_LAMBDA = 1.0507009873554805
 _SELU_ALPHA = 1.6732632423543778
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _GELU_K = math.sqrt(2.0 / math.pi)
+
+
+def _any_value(_: float) -> bool:
+    return True
+
+
 _GELU_C = 0.044715
 
 
@@ -51,6 +57,7 @@ def leaky_relu(x: Any, alpha: float = 0.01) -> Any:
         >>> nn.leaky_relu(np.array([-1.0, 2.0]), 0.1)
         array([-0.1,  2. ])
     """
+    real_arg("leaky_relu", "alpha", alpha, "a number", _any_value)
     return ag.xp_of(x).where(x > 0, x, x * alpha)
 
 
@@ -66,6 +73,7 @@ def elu(x: Any, alpha: float = 1.0) -> Any:
         >>> nn.elu(np.array([0.0, 1.0]))
         array([0., 1.])
     """
+    real_arg("elu", "alpha", alpha, "a number", _any_value)
     xp = ag.xp_of(x)
     return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
 
@@ -96,7 +104,7 @@ ag.defvjp(
 
 def _sigm_raw(xp: Any, x: Any) -> Any:
     with quiet(xp):  # exp(-x) overflows to inf for very negative x, giving 1/inf = 0
-        t = xp.exp(-x)
+        t = xp.asarray(xp.exp(-x))  # an array even for 0-d x, so that it can be written
         t += 1
         return xp.reciprocal(t, out=t)
 
@@ -179,7 +187,7 @@ ag.defvjp(gelu, _gelu_vjp)
 
 
 @ag.primitive
-def softmax(x: Any, axis: int | None = -1) -> Any:
+def softmax(x: Any, axis: int | None = -1, **unknown: Any) -> Any:
     """``exp(x)`` normalized to sum 1 along ``axis`` (the class axis, -1, by default).
 
     Stable for large scores (the maximum is subtracted first). ``axis=None`` normalizes the
@@ -190,6 +198,7 @@ def softmax(x: Any, axis: int | None = -1) -> Any:
         >>> nn.softmax(np.array([[1000.0, 1000.0]]))
         array([[0.5, 0.5]])
     """
+    refuse_keywords("softmax", unknown)  # e.g. PyTorch's dim=: say axis=
     xp = ag.xp_of(x)
     e = xp.exp(x - x.max(axis=axis, keepdims=True))
     e /= e.sum(axis=axis, keepdims=True)
@@ -215,7 +224,7 @@ ag.defvjp(
 
 
 @ag.primitive
-def logsoftmax(x: Any, axis: int | None = -1) -> Any:
+def logsoftmax(x: Any, axis: int | None = -1, **unknown: Any) -> Any:
     """Log-probabilities ``x - logsumexp(x)`` along ``axis`` (-1 by default), stably.
 
     Example:
@@ -223,6 +232,7 @@ def logsoftmax(x: Any, axis: int | None = -1) -> Any:
         >>> nn.logsoftmax(np.array([[0.0, 0.0]])).round(4)
         array([[-0.6931, -0.6931]])
     """
+    refuse_keywords("logsoftmax", unknown)  # e.g. PyTorch's dim=: say axis=
     xp = ag.xp_of(x)
     shifted = x - x.max(axis=axis, keepdims=True)
     shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))

@@ -26,7 +26,17 @@ from typing import Any, NamedTuple
 
 import plugrad_autograd as ag
 
-from ._common import Saved, backend_for, op_error, prod, shape_of, spatial
+from ._common import (
+    ArgumentTypeError,
+    Saved,
+    backend_for,
+    is_int,
+    kernel,
+    op_error,
+    prod,
+    shape_of,
+    spatial,
+)
 
 # The portable kernels keep the im2col matrix for the filter gradient unless it is larger
 # than this; above it the backward pass rebuilds it rather than hold the memory.
@@ -260,10 +270,6 @@ def conv_backward_filter(
 # -- primitives ----------------------------------------------------------------------------
 
 
-def _kernel(x: Any, name: str, portable: Any) -> Any:
-    return ag.backend_of(x).kernels.get(name, portable)
-
-
 def _same_dtype(xp: Any, a: Any, b: Any) -> tuple[Any, Any]:
     if a.dtype == b.dtype:
         return a, b
@@ -284,8 +290,8 @@ def _prepare(xp: Any, w: Any, cfg: ConvConfig) -> Any:
 def _conv(w: Any, x: Any, cfg: ConvConfig, saved: Saved) -> Any:
     xp = ag.xp_of(x)
     w, x = _same_dtype(xp, w, x)
-    kernel = _kernel(x, "conv_forward", conv_forward)
-    y, saved.columns = kernel(
+    impl = kernel(x, "conv_forward", conv_forward)
+    y, saved.columns = impl(
         x, _prepare(xp, w, cfg), cfg.padding, cfg.stride, cfg.dilation, cfg.groups
     )
     return y
@@ -295,8 +301,8 @@ def _conv(w: Any, x: Any, cfg: ConvConfig, saved: Saved) -> Any:
 def _conv_dx(dy: Any, w: Any, x_shape: tuple[int, ...], cfg: ConvConfig) -> Any:
     xp = ag.xp_of(dy)
     dy, w = _same_dtype(xp, dy, w)
-    kernel = _kernel(dy, "conv_backward_data", conv_backward_data)
-    return kernel(
+    impl = kernel(dy, "conv_backward_data", conv_backward_data)
+    return impl(
         dy, _prepare(xp, w, cfg), x_shape, cfg.padding, cfg.stride, cfg.dilation, cfg.groups
     )
 
@@ -307,11 +313,11 @@ def _conv_dw(
 ) -> Any:
     xp = ag.xp_of(dy)
     dy, x = _same_dtype(xp, dy, x)
-    kernel = _kernel(dy, "conv_backward_filter", conv_backward_filter)
+    impl = kernel(dy, "conv_backward_filter", conv_backward_filter)
     columns = getattr(saved, "columns", None)
     if columns is not None and columns[1].dtype != dy.dtype:
         columns = None
-    dw = kernel(dy, x, w_shape, cfg.padding, cfg.stride, cfg.dilation, cfg.groups, columns)
+    dw = impl(dy, x, w_shape, cfg.padding, cfg.stride, cfg.dilation, cfg.groups, columns)
     return _prepare(xp, dw, cfg)
 
 
@@ -343,8 +349,12 @@ _LAYOUT = (
 def _config(
     op: str, nd: int, padding: Any, stride: Any, dilation: Any, mode: Any, alpha: Any, groups: Any
 ) -> ConvConfig:
-    if mode not in (0, 1):
-        raise op_error(op, f"mode must be 0 (convolution) or 1 (cross-correlation), got {mode!r}")
+    if not is_int(mode) or mode not in (0, 1):
+        raise op_error(
+            op,
+            f"mode must be 0 (convolution) or 1 (cross-correlation), got {mode!r}",
+            ValueError if is_int(mode) else ArgumentTypeError,
+        )
     if not isinstance(groups, int) or groups < 1:
         raise op_error(op, f"groups must be a positive int, got {groups!r}")
     return ConvConfig(

@@ -6,6 +6,7 @@ from typing import Any
 
 import plugrad_autograd as ag
 
+from ._common import bool_arg, in_dtype_of
 from ._init import gaussian
 from ._layers_activation import apply_activation, check_activation
 from ._layers_base import Layer, positive_int, shape_of
@@ -51,10 +52,11 @@ class Dense(Layer):
         self.in_features = positive_int("in_features", in_features, "Dense")
         self.out_features = positive_int("out_features", out_features, "Dense")
         self.activation = check_activation(activation, "Dense")
+        use_bias = bool_arg("Dense", "bias", bias)
         init = check_init(init, "Dense")
         shape = (self.in_features, self.out_features)
         self.weight = ag.Param(init_weight(init, shape))
-        self.bias = ag.Param(init_bias(init, self.out_features, shape)) if bias else None
+        self.bias = ag.Param(init_bias(init, self.out_features, shape)) if use_bias else None
 
     def forward(self, x: Any) -> Any:
         """``activation(x @ weight + bias)`` for x of shape (N, in_features) or (N, ...)."""
@@ -69,7 +71,7 @@ class Dense(Layer):
             )
         if len(shape) > 2:
             x = ag.reshape(x, (shape[0], features))
-        y = ag.matmul(x, self.weight)
+        y = ag.matmul(in_dtype_of(x, self.weight), self.weight)
         if self.bias is not None:
             y = y + self.bias
         return apply_activation(self.activation, y, axis=-1)

@@ -22,7 +22,18 @@ from typing import Any, NamedTuple
 
 import plugrad_autograd as ag
 
-from ._common import Saved, backend_for, op_error, prod, recording, shape_of, spatial
+from ._common import (
+    ArgumentTypeError,
+    Saved,
+    backend_for,
+    is_int,
+    kernel,
+    op_error,
+    prod,
+    recording,
+    shape_of,
+    spatial,
+)
 from ._conv import _crop, _pad
 
 
@@ -276,14 +287,10 @@ def pool_backward(
 # -- primitives ----------------------------------------------------------------------------
 
 
-def _kernel(x: Any, name: str, portable: Any) -> Any:
-    return ag.backend_of(x).kernels.get(name, portable)
-
-
 @ag.primitive
 def _pool(x: Any, cfg: PoolConfig, saved: Saved) -> Any:
-    kernel = _kernel(x, "pool_forward", pool_forward)
-    y, saved.positions = kernel(x, cfg.window, cfg.padding, cfg.stride, cfg.mode, True)
+    impl = kernel(x, "pool_forward", pool_forward)
+    y, saved.positions = impl(x, cfg.window, cfg.padding, cfg.stride, cfg.mode, True)
     return y
 
 
@@ -291,9 +298,9 @@ def _pool(x: Any, cfg: PoolConfig, saved: Saved) -> Any:
 def _pool_dx(
     dy: Any, x: Any, y: Any, x_shape: tuple[int, ...], cfg: PoolConfig, saved: Saved
 ) -> Any:
-    kernel = _kernel(dy, "pool_backward", pool_backward)
+    impl = kernel(dy, "pool_backward", pool_backward)
     positions = getattr(saved, "positions", None)
-    return kernel(dy, x, y, positions, x_shape, cfg.window, cfg.padding, cfg.stride, cfg.mode)
+    return impl(dy, x, y, positions, x_shape, cfg.window, cfg.padding, cfg.stride, cfg.mode)
 
 
 @ag.primitive
@@ -351,11 +358,12 @@ def _config(op: str, x_shape: tuple[int, ...], window: Any, padding: Any, stride
             op, f"expected x of shape (N, C, H, W) or (N, C, D, H, W), got shape {x_shape}"
         )
     nd = len(x_shape) - 2
-    if mode not in (0, 1, 2, 3):
+    if not is_int(mode) or mode not in (0, 1, 2, 3):
         raise op_error(
             op,
             f"mode must be 0 (max), 1 (average counting padding), 2 (average excluding "
             f"padding) or 3 (deterministic max), got {mode!r}",
+            ValueError if is_int(mode) else ArgumentTypeError,
         )
     win = spatial(window, nd, "window", op, 1)
     return PoolConfig(
@@ -408,8 +416,8 @@ def pool(
         )
     if not recording(x):
         raw = ag.value(x)
-        kernel = _kernel(raw, "pool_forward", pool_forward)
-        return kernel(raw, cfg.window, cfg.padding, cfg.stride, cfg.mode, False)[0]
+        impl = kernel(raw, "pool_forward", pool_forward)
+        return impl(raw, cfg.window, cfg.padding, cfg.stride, cfg.mode, False)[0]
     return _pool(x, cfg, Saved())
 
 
