@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from ._backend import xp_of
+from ._ops_shape import expand_dims, swapaxes
+from ._ops_unary import log
 from ._primitive import defvjp, primitive, zerograd
 
 
@@ -61,26 +63,26 @@ def matmul(x: Any, y: Any) -> Any:
 
 
 def _log_positive(x: Any) -> Any:
-    from ._ops_unary import log
-
     return log(where(x > 0, x, 1))
+
+
+def _power_vjp_base(dy: Any, y: Any, a: Any, b: Any) -> Any:
+    # x ** 0 is 1 everywhere: gradient 0, also at x = 0 where b * x ** (b - 1) is 0 * inf.
+    if isinstance(b, (int, float)):
+        return dy * 0 if b == 0 else dy * b * a ** (b - 1)
+    flat = (b == 0) & (a == 0)
+    return where(flat, 0, dy * b * where(flat, 1, a) ** (b - 1))
 
 
 defvjp(add, lambda dy, y, a, b: dy, lambda dy, y, a, b: dy)
 defvjp(subtract, lambda dy, y, a, b: dy, lambda dy, y, a, b: -dy)
 defvjp(multiply, lambda dy, y, a, b: dy * b, lambda dy, y, a, b: dy * a)
 defvjp(divide, lambda dy, y, a, b: dy / b, lambda dy, y, a, b: -dy * y / b)
-defvjp(
-    power,
-    lambda dy, y, a, b: dy * b * a ** (b - 1),
-    lambda dy, y, a, b: dy * y * _log_positive(a),
-)
+defvjp(power, _power_vjp_base, lambda dy, y, a, b: dy * y * _log_positive(a))
 defvjp(negative, lambda dy, y, x: -dy)
 
 
 def _matmul_vjp_x(dy: Any, y: Any, x: Any, w: Any) -> Any:
-    from ._ops_shape import expand_dims, swapaxes
-
     if w.ndim == 1:
         return dy * w if x.ndim == 1 else expand_dims(dy, -1) * w
     if x.ndim == 1:
@@ -89,8 +91,6 @@ def _matmul_vjp_x(dy: Any, y: Any, x: Any, w: Any) -> Any:
 
 
 def _matmul_vjp_w(dy: Any, y: Any, x: Any, w: Any) -> Any:
-    from ._ops_shape import expand_dims, swapaxes
-
     if x.ndim == 1:
         return dy * x if w.ndim == 1 else expand_dims(x, -1) * expand_dims(dy, -2)
     if w.ndim == 1:
@@ -132,8 +132,8 @@ def where(condition: Any, x: Any, y: Any) -> Any:
 defvjp(
     where,
     None,
-    lambda dy, out, c, x, y: where(c, dy, 0),
-    lambda dy, out, c, x, y: where(c, 0, dy),
+    lambda dy, out, condition, x, y: where(condition, dy, 0),
+    lambda dy, out, condition, x, y: where(condition, 0, dy),
 )
 
 

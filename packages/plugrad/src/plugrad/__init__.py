@@ -46,6 +46,7 @@ from plugrad_backends import (
     using,
 )
 from plugrad_autograd import (
+    OpError,
     Param,
     Tape,
     Value,
@@ -79,6 +80,7 @@ from plugrad_autograd import (
     cosh,
     cospi,
     defvjp,
+    defvjp_argnum,
     diff,
     digamma,
     divide,
@@ -387,6 +389,7 @@ __all__ = [
     "NAdam",
     "Negate",
     "Nesterov",
+    "OpError",
     "Optimizer",
     "Param",
     "PluginInfo",
@@ -471,6 +474,7 @@ __all__ = [
     "deconv4",
     "default_dtype",
     "defvjp",
+    "defvjp_argnum",
     "diff",
     "digamma",
     "digits",
