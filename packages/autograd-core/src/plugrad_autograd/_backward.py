@@ -11,7 +11,7 @@ from typing import Any
 from plugrad_backends import of
 
 from ._ops_reduce import unbroadcast
-from ._tape import Tape, Value, _raw
+from ._tape import Box, Tape, Value, _raw
 
 
 def backward(tape: Tape, result: Value) -> None:
@@ -40,11 +40,28 @@ def backward(tape: Tape, result: Value) -> None:
             pg = parent.g
             parent.g = gi if pg is None else pg + gi
     for param in tape.lifted_params:
-        tape.grads[id(param)] = (param, tape.lifted[id(param)].g)
+        box = tape.lifted[id(param)]
+        tape.grads[id(param)] = (param, _like(box.g, box._value))
     # Free everything the backward pass needed: the tape keeps only the results.
     nodes.clear()
     tape.lifted.clear()
     tape.lifted_params.clear()
+
+
+def _like(g: Any, value: Any) -> Any:
+    """``g`` with the dtype and memory order of the Param's ``value`` (copied only if not)."""
+    if g is None or isinstance(g, Box) or isinstance(value, Box):
+        return g  # recorded by an outer tape: the outer tape's gradient is conformed
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and g.dtype != dtype and dtype.kind in "fc":
+        g = g.astype(dtype)
+    flags = getattr(value, "flags", None)
+    if flags is not None and getattr(value, "ndim", 0) >= 2:
+        if flags.c_contiguous and not g.flags.c_contiguous:
+            g = of(g).xp.ascontiguousarray(g)
+        elif flags.f_contiguous and not flags.c_contiguous and not g.flags.f_contiguous:
+            g = of(g).xp.asfortranarray(g)
+    return g
 
 
 def _rule_beyond(fn: Any, i: int) -> Any:

@@ -12,6 +12,7 @@ from ._backend import xp_of
 from ._ops_shape import expand_dims, swapaxes
 from ._ops_unary import log
 from ._primitive import defvjp, primitive, zerograd
+from ._tape import _raw
 
 
 @primitive
@@ -82,11 +83,20 @@ defvjp(power, _power_vjp_base, lambda dy, y, a, b: dy * y * _log_positive(a))
 defvjp(negative, lambda dy, y, x: -dy)
 
 
+def _transposed(a: Any) -> bool:
+    """True for a matrix laid out column-major (a transposed view): its gradient is
+    computed transposed too, so that the gradient of ``W`` in ``x @ W.T`` is row-major."""
+    flags = getattr(_raw(a), "flags", None)
+    return a.ndim == 2 and flags is not None and flags.f_contiguous and not flags.c_contiguous
+
+
 def _matmul_vjp_x(dy: Any, y: Any, x: Any, w: Any) -> Any:
     if w.ndim == 1:
         return dy * w if x.ndim == 1 else expand_dims(dy, -1) * w
     if x.ndim == 1:
         return matmul(w, expand_dims(dy, -1))[..., 0]
+    if _transposed(x) and dy.ndim == 2:
+        return swapaxes(matmul(w, swapaxes(dy, -1, -2)), -1, -2)
     return matmul(dy, swapaxes(w, -1, -2))
 
 
@@ -95,6 +105,8 @@ def _matmul_vjp_w(dy: Any, y: Any, x: Any, w: Any) -> Any:
         return dy * x if w.ndim == 1 else expand_dims(x, -1) * expand_dims(dy, -2)
     if w.ndim == 1:
         return matmul(swapaxes(x, -1, -2), expand_dims(dy, -1))[..., 0]
+    if _transposed(w) and dy.ndim == 2:
+        return swapaxes(matmul(swapaxes(dy, -1, -2), x), -1, -2)
     return matmul(swapaxes(x, -1, -2), dy)
 
 

@@ -104,31 +104,49 @@ def _to_positions(op: Any, args: tuple, kwargs: dict, stack: tuple) -> tuple[tup
     however it was passed. A box left in a keyword-only parameter cannot get a gradient:
     inside ``diff`` that is an error; outside, the box is opened.
     """
-    positional = op.positional
-    last = -1  # the last positional parameter given by keyword
-    for j, (name, _) in enumerate(positional):
-        if name in kwargs:
-            last = j
-    rest = dict(kwargs)
-    moved = list(args)
-    for name, default in positional[len(args) : last + 1]:
-        if name in rest:
-            moved.append(rest.pop(name))
-        elif default is inspect.Parameter.empty:
-            return args, kwargs  # a required argument is missing: the forward says so
-        else:
-            moved.append(default)
-    for key, v in rest.items():
+    key = (len(args), *kwargs)
+    plan = op.plans.get(key)
+    if plan is None:
+        plan = op.plans[key] = _plan(op.positional, len(args), kwargs)
+    if plan is _LEAVE:
+        moved, rest = args, dict(kwargs)
+    else:
+        fills, kept = plan
+        moved = (*args, *[kwargs[n] if n is not None else d for n, d in fills])
+        rest = {k: kwargs[k] for k in kept}
+    for k, v in rest.items():
         if isinstance(v, Box):
             if stack and (not isinstance(v, Value) or v.tape.active):  # a Param or live
                 raise OpError(
                     f"{op.__name__}: cannot differentiate with respect to the keyword-only "
-                    f"argument {key!r} (rules are declared per positional argument); make it a "
+                    f"argument {k!r} (rules are declared per positional argument); make it a "
                     f"positional parameter of the primitive, or pass it pg.value(...) to "
                     f"treat it as a constant"
                 )
-            rest[key] = _raw(v)
-    return tuple(moved), rest
+            rest[k] = _raw(v)
+    return moved, rest
+
+
+_LEAVE = object()  # a plan that moves nothing: a required argument is missing
+
+
+def _plan(positional: tuple, n_args: int, kwargs: dict) -> Any:
+    """How to move ``kwargs`` after ``n_args`` positional ones: ``(fills, kept)``, where
+    each fill is ``(name, None)`` (take that keyword) or ``(None, default)``."""
+    last = -1  # the last positional parameter given by keyword
+    for j, (name, _) in enumerate(positional):
+        if name in kwargs:
+            last = j
+    fills = []
+    for name, default in positional[n_args : last + 1]:
+        if name in kwargs:
+            fills.append((name, None))
+        elif default is inspect.Parameter.empty:
+            return _LEAVE  # the forward will say which argument is missing
+        else:
+            fills.append((None, default))
+    taken = {name for name, _ in fills}
+    return tuple(fills), tuple(k for k in kwargs if k not in taken)
 
 
 def _has_box(values: Any) -> bool:
@@ -152,12 +170,13 @@ def primitive(raw: Callable[..., Any]) -> Any:
         array([2., 2.], dtype=float32)
     """
     name = raw.__name__
-    tapes = TAPES  # a local: read on every call
+    tapes = TAPES  # locals: read on every call
+    box_type = Box
 
     @functools.wraps(raw)
     def op(*args: Any, **kwargs: Any) -> Any:
         for a in args:
-            if isinstance(a, Box):
+            if isinstance(a, box_type):
                 break
         else:
             if not kwargs or not _has_box(kwargs.values()):
@@ -179,6 +198,7 @@ def primitive(raw: Callable[..., Any]) -> Any:
     op.vjp_argnum = None  # type: ignore[attr-defined]
     op.raw = raw  # type: ignore[attr-defined]
     op.positional = _positional_parameters(raw)  # type: ignore[attr-defined]
+    op.plans = {}  # type: ignore[attr-defined]  # _to_positions's, by (len(args), *keywords)
     op.zerograd = False  # type: ignore[attr-defined]
     REGISTRY[name] = op
     return op

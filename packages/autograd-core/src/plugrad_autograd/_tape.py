@@ -137,13 +137,22 @@ def _raw(x: Any) -> Any:
     return x
 
 
-_ndarray = np.ndarray
-
 # Set by ``_param`` on import (the tape must recognise Params without importing them).
 Param: type = Box
 
 
-def record(fn: Any, raw: Any, args: tuple, kwargs: dict, stack: tuple[Tape, ...]) -> Any:
+def record(
+    fn: Any,
+    raw: Any,
+    args: tuple,
+    kwargs: dict,
+    stack: tuple[Tape, ...],
+    # Read on every recorded op: bound here as locals, faster than globals.
+    _Value: type = Value,
+    _Box: type = Box,
+    _ndarray: type = np.ndarray,
+    _isinstance: Any = isinstance,
+) -> Any:
     """Apply primitive ``fn`` to ``args`` (some of them boxes) and record the result.
 
     ``raw`` is the undecorated forward; ``stack`` is this thread's active tapes. Params are
@@ -161,9 +170,9 @@ def record(fn: Any, raw: Any, args: tuple, kwargs: dict, stack: tuple[Tape, ...]
     i = -1
     for a in args:
         i += 1
-        if a.__class__ is not Value:
-            if not isinstance(a, Box):
-                if isinstance(a, _ndarray):
+        if a.__class__ is not _Value:
+            if not _isinstance(a, _Box):
+                if _isinstance(a, _ndarray):
                     constants = [a] if constants is None else [*constants, a]
                 continue
             box = top.lifted.get(id(a))  # a Param (or a subclass of it)
