@@ -183,3 +183,40 @@ def test_param_write_while_another_tape_records_it_has_a_plugrad_message():
         t.join()
     w[0] = 5.0
     np.testing.assert_array_equal(w.value, [5.0, 2.0])
+
+
+def test_writing_into_an_index_array_the_backward_reads_raises():
+    rows = np.array([0, 1])
+    cols = np.array([1, 0])
+    w = ag.Param(np.arange(4.0).reshape(2, 2))
+
+    def f():
+        z = ag.sum(w[rows, cols] * 2.0)
+        cols[:] = 0  # the backward pass scatters into w at (rows, cols)
+        return z
+
+    with pytest.raises(ValueError, match="read-only"):
+        ag.diff(f)
+    assert cols.flags.writeable
+    np.testing.assert_array_equal(
+        ag.grad(ag.diff(lambda: ag.sum(w[rows, cols])), w), [[0, 1], [1, 0]]
+    )
+
+
+def test_writing_into_a_keyword_only_constant_the_backward_reads_raises():
+    @ag.primitive
+    def scaled_by(x, *, k):
+        return x * k
+
+    ag.defvjp(scaled_by, lambda dy, y, x, k: dy * k)
+    k = np.array([2.0, 3.0])
+    w = ag.Param(np.array([1.0, 1.0]))
+
+    def f():
+        z = ag.sum(scaled_by(w, k=k))
+        k[:] = 0.0
+        return z
+
+    with pytest.raises(ValueError, match="read-only"):
+        ag.diff(f)
+    np.testing.assert_array_equal(ag.grad(ag.diff(lambda: ag.sum(scaled_by(w, k=k))), w), k)

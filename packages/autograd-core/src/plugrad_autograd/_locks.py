@@ -61,10 +61,13 @@ def lock(array: Any, held: dict[int, Any]) -> None:
 
 
 def lock_arguments(args: Any, held: dict[int, Any]) -> None:
-    """Lock every numpy array among ``args`` for the holder of ``held``."""
+    """Lock every numpy array among ``args`` (or in a tuple among them) for ``held``'s holder."""
     for a in args:
-        if isinstance(a, np.ndarray) and id(a) not in held:
-            lock(a, held)
+        if isinstance(a, np.ndarray):
+            if id(a) not in held:
+                lock(a, held)
+        elif isinstance(a, tuple):
+            lock_arguments([e for e in a if isinstance(e, np.ndarray)], held)
 
 
 def locked(array: Any) -> bool:

@@ -172,7 +172,7 @@ def record(
         i += 1
         if a.__class__ is not _Value:
             if not _isinstance(a, _Box):
-                if _isinstance(a, _ndarray):
+                if _isinstance(a, _ndarray) or a.__class__ is tuple:  # tuples: index arrays
                     constants = [a] if constants is None else [*constants, a]
                 continue
             box = top.lifted.get(id(a))  # a Param (or a subclass of it)
@@ -196,6 +196,8 @@ def record(
         return raw(*opened, **kwargs)
     if constants is not None:
         _locks.lock_arguments(constants, tape.locked)
+    if kwargs:
+        _locks.lock_arguments(kwargs.values(), tape.locked)
     if len(stack) > 1 and not nested:  # an opened value may be a box of an outer tape
         nested = any(isinstance(o, Box) for o in opened)
     out = fn(*opened, **kwargs) if nested else raw(*opened, **kwargs)
