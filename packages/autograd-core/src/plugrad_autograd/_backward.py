@@ -55,11 +55,12 @@ def _like(g: Any, value: Any) -> Any:
     dtype = getattr(value, "dtype", None)
     if dtype is not None and g.dtype != dtype and dtype.kind in "fc":
         g = g.astype(dtype)
-    flags = getattr(value, "flags", None)
-    if flags is not None and getattr(value, "ndim", 0) >= 2:
-        if flags.c_contiguous and not g.flags.c_contiguous:
-            g = of(g).xp.ascontiguousarray(g)
-        elif flags.f_contiguous and not flags.c_contiguous and not g.flags.f_contiguous:
+    if getattr(value, "ndim", 0) >= 2:
+        flags = value.flags
+        if flags.c_contiguous:
+            if not g.flags.c_contiguous:
+                g = of(g).xp.ascontiguousarray(g)
+        elif flags.f_contiguous and not g.flags.f_contiguous:
             g = of(g).xp.asfortranarray(g)
     return g
 

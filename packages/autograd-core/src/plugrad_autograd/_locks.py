@@ -44,20 +44,25 @@ def _chain(array: Any) -> list[Any]:
 
 def lock(array: Any, held: dict[int, Any]) -> None:
     """Make ``array`` and its bases read-only for one holder, who keeps them in ``held``."""
-    chain = [a for a in _chain(array) if id(a) not in held]
-    if not chain:
+    if not isinstance(array, np.ndarray) or id(array) in held:
         return
     with _guard:
-        for a in chain:
-            entry = _counts.get(id(a))
-            if entry is not None:
-                entry[1] += 1
-            elif a.flags.writeable:
-                a.flags.writeable = False
-                _counts[id(a)] = [a, 1]
-            else:  # read-only already, and not by us: leave it as it is
-                continue
-            held[id(a)] = a
+        while isinstance(array, np.ndarray):
+            if id(array) not in held:
+                _hold(array, held)
+            array = array.base
+
+
+def _hold(a: Any, held: dict[int, Any]) -> None:
+    entry = _counts.get(id(a))
+    if entry is not None:
+        entry[1] += 1
+    elif a.flags.writeable:
+        a.flags.writeable = False
+        _counts[id(a)] = [a, 1]
+    else:  # read-only already, and not by us: leave it as it is
+        return
+    held[id(a)] = a
 
 
 def lock_arguments(args: Any, held: dict[int, Any]) -> None:
@@ -80,16 +85,18 @@ def release(held: dict[int, Any]) -> None:
     if not held:
         return
     with _guard:
-        freed = []
+        views = []
         for a in held.values():
             entry = _counts[id(a)]
-            entry[1] -= 1
-            if entry[1] == 0:
-                del _counts[id(a)]
-                freed.append(a)
-        # Owners first: numpy makes a view writable only when its base is.
-        freed.sort(key=lambda a: isinstance(a.base, np.ndarray))
-        for a in freed:
+            if entry[1] > 1:
+                entry[1] -= 1
+                continue
+            del _counts[id(a)]
+            if isinstance(a.base, np.ndarray):
+                views.append(a)  # after the owners: numpy makes a view writable only then
+            else:
+                _make_writable(a)
+        for a in views:
             _make_writable(a)
     held.clear()
 
@@ -100,6 +107,7 @@ def _make_writable(a: Any) -> None:
     except ValueError:  # its base is still held by another tape: wait for it
         _waiting.setdefault(id(a.base), []).append(a)
         return
-    for view in _waiting.pop(id(a), ()):
-        if id(view) not in _counts:
-            _make_writable(view)
+    if _waiting:
+        for view in _waiting.pop(id(a), ()):
+            if id(view) not in _counts:
+                _make_writable(view)

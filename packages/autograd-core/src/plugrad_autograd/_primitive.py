@@ -175,6 +175,14 @@ def primitive(raw: Callable[..., Any]) -> Any:
 
     @functools.wraps(raw)
     def op(*args: Any, **kwargs: Any) -> Any:
+        stack = tapes.get()
+        if stack:  # recording: the tape opens the boxes (there may be none)
+            try:
+                if kwargs:
+                    args, kwargs = _to_positions(op, args, kwargs, stack)
+                return record(op, raw, args, kwargs, stack)
+            except (ValueError, TypeError, BackendError) as exc:
+                _reraise(name, args, kwargs, exc)
         for a in args:
             if isinstance(a, box_type):
                 break
@@ -184,12 +192,9 @@ def primitive(raw: Callable[..., Any]) -> Any:
                     return raw(*args, **kwargs)
                 except (ValueError, TypeError, BackendError) as exc:
                     _reraise(name, args, kwargs, exc)
-        try:
-            stack = tapes.get()
+        try:  # Params outside diff act like their values
             if kwargs:
                 args, kwargs = _to_positions(op, args, kwargs, stack)
-            if stack:
-                return record(op, raw, args, kwargs, stack)
             return raw(*_unbox_all(args), **kwargs)
         except (ValueError, TypeError, BackendError) as exc:
             _reraise(name, args, kwargs, exc)

@@ -150,7 +150,7 @@ def record(
     # Read on every recorded op: bound here as locals, faster than globals.
     _Value: type = Value,
     _Box: type = Box,
-    _ndarray: type = np.ndarray,
+    _constant_types: tuple = (np.ndarray, tuple),
     _isinstance: Any = isinstance,
 ) -> Any:
     """Apply primitive ``fn`` to ``args`` (some of them boxes) and record the result.
@@ -172,24 +172,27 @@ def record(
         i += 1
         if a.__class__ is not _Value:
             if not _isinstance(a, _Box):
-                if _isinstance(a, _ndarray) or a.__class__ is tuple:  # tuples: index arrays
+                if _isinstance(a, _constant_types):  # arrays, tuples of index arrays
                     constants = [a] if constants is None else [*constants, a]
                 continue
             box = top.lifted.get(id(a))  # a Param (or a subclass of it)
             a = top.lift(a) if box is None else box
         t = a.tape
-        if t is not tape:
-            if not t.active:  # a value kept from a finished tape: a constant
-                opened[i] = _raw(a)
+        if t is tape:
+            parents.append((i, a))
+            opened[i] = a._value
+            continue
+        if not t.active:  # a value kept from a finished tape: a constant
+            opened[i] = _raw(a)
+            continue
+        if tape is not None:  # boxes of two active tapes: record on the inner one
+            nested = True
+            if t.level < tape.level:
                 continue
-            if tape is not None:  # boxes of two active tapes: record on the inner one
-                nested = True
-                if t.level < tape.level:
-                    continue
-                for j, p in parents:
-                    opened[j] = p
-                parents = []
-            tape = t
+            for j, p in parents:
+                opened[j] = p
+            parents = []
+        tape = t
         parents.append((i, a))
         opened[i] = a._value
     if tape is None:
