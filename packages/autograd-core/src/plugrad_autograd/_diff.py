@@ -34,6 +34,9 @@ def training() -> bool:
 def value(x: Any) -> Any:
     """The array inside a Param, a recorded value or a Tape's result; ``x`` otherwise.
 
+    The array of a recorded value is read-only until its tape is done: writing into it
+    would change the gradient. Use it as a constant, on purpose (no gradient flows).
+
     Example:
         >>> import plugrad_autograd as ag
         >>> ag.value(ag.Param([1.0]))

@@ -118,7 +118,7 @@ class Value(Box):
     def value(self) -> Any:
         """The array (or outer box); read-only while its tape records."""
         if self.tape.active:
-            _locks.lock(self._value, self.tape.locked)
+            _locks.lock(_raw(self._value), self.tape.locked)
         return self._value
 
     def __repr__(self) -> str:
@@ -157,9 +157,9 @@ def record(
 
     ``raw`` is the undecorated forward; ``stack`` is this thread's active tapes. Params are
     lifted onto the innermost one. The node goes on the innermost tape among the arguments'
-    boxes; only its boxes are opened,
-    boxes of outer active tapes stay boxed, so the call recurses into ``fn`` and the outer
-    tapes record it too. Boxes of finished tapes are constants.
+    boxes; only its boxes are opened. Boxes of outer active tapes stay boxed, so the call
+    recurses into ``fn`` and the outer tapes record it too. Boxes of finished tapes are
+    constants. Plain arrays among the arguments are locked read-only while the tape lives.
     """
     top = stack[-1]
     opened = list(args)
