@@ -177,3 +177,15 @@ def test_diff_of_a_constant_number_is_allowed():
     t = ag.diff(lambda: 3.0)
     assert ag.value(t) == 3.0
     assert ag.params(t) == []
+
+
+def test_clip_bounds_that_are_arrays_get_their_gradient():
+    x = np.array([-2.0, 0.5, 3.0])
+    lo, hi = np.array([-1.0, -1.0, -1.0]), np.array([1.0, 1.0, 1.0])
+    g = ag.grad(lambda a, b, c: ag.sum(ag.clip(a, b, c) * 2.0), argnum=(0, 1, 2))(x, lo, hi)
+    np.testing.assert_array_equal(g[0], [0.0, 2.0, 0.0])
+    np.testing.assert_array_equal(g[1], [2.0, 0.0, 0.0])
+    np.testing.assert_array_equal(g[2], [0.0, 0.0, 2.0])
+    assert ag.gcheck(
+        lambda b: ag.sum(ag.clip(x, b, 1.0) ** 2), np.array([-1.5, 0.7, 0.2]), verbose=0
+    )

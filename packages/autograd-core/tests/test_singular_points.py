@@ -62,7 +62,8 @@ def test_abs_at_zero_and_ties():
 
 
 def test_logsumexp_of_minus_infinity_everywhere():
-    g = ag.grad(lambda x: ag.sum(ag.logsumexp(x, axis=1)))(np.full((2, 2), -np.inf))
+    with np.errstate(divide="ignore"):  # the forward's log(0): its value is -inf
+        g = ag.grad(lambda x: ag.sum(ag.logsumexp(x, axis=1)))(np.full((2, 2), -np.inf))
     np.testing.assert_array_equal(g, np.zeros((2, 2)))
 
 
@@ -71,7 +72,8 @@ def test_reductions_over_empty_axes():
     for f in (ag.sum, ag.prod):
         g = ag.grad(lambda v, f=f: ag.sum(f(v, axis=0)))(x)
         assert g.shape == (0, 3)
-    g = ag.grad(lambda v: ag.sum(ag.mean(v, axis=1)))(np.zeros((3, 0)))
+    with np.errstate(divide="ignore", invalid="ignore"):  # the mean of nothing is NaN
+        g = ag.grad(lambda v: ag.sum(ag.mean(v, axis=1)))(np.zeros((3, 0)))
     assert g.shape == (3, 0)
 
 

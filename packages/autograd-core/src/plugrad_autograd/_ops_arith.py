@@ -181,6 +181,8 @@ defvjp(
 def clip(x: Any, lo: Any = None, hi: Any = None) -> Any:
     """Limit ``x`` to ``[lo, hi]`` (either may be None); gradient flows inside the range.
 
+    Array bounds get the gradient where they bind (a tie goes to ``x``).
+
     Example:
         >>> import numpy as np, plugrad_autograd as ag
         >>> ag.clip(np.array([-2.0, 0.5, 3.0]), -1, 1)
@@ -198,7 +200,17 @@ def _clip_vjp(dy: Any, y: Any, x: Any, lo: Any = None, hi: Any = None) -> Any:
     return dy * inside
 
 
-defvjp(clip, _clip_vjp)
+def _clip_vjp_lo(dy: Any, y: Any, x: Any, lo: Any = None, hi: Any = None) -> Any:
+    below = x < lo  # ties go to x
+    return dy * (below if hi is None else below & (lo <= hi))
+
+
+def _clip_vjp_hi(dy: Any, y: Any, x: Any, lo: Any = None, hi: Any = None) -> Any:
+    above = x > hi
+    return dy * (above if lo is None else above | (lo > hi))  # numpy: hi wins over lo
+
+
+defvjp(clip, _clip_vjp, _clip_vjp_lo, _clip_vjp_hi)
 
 
 # -- comparisons: no gradient ---------------------------------------------------------------
