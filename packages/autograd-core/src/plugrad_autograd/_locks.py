@@ -44,25 +44,23 @@ def _chain(array: Any) -> list[Any]:
 
 def lock(array: Any, held: dict[int, Any]) -> None:
     """Make ``array`` and its bases read-only for one holder, who keeps them in ``held``."""
-    if not isinstance(array, np.ndarray) or id(array) in held:
+    if id(array) in held or not isinstance(array, np.ndarray):
         return
     with _guard:
         while isinstance(array, np.ndarray):
-            if id(array) not in held:
-                _hold(array, held)
+            key = id(array)
+            if key not in held:
+                entry = _counts.get(key)
+                if entry is not None:
+                    entry[1] += 1
+                    held[key] = array
+                else:
+                    flags = array.flags
+                    if flags.writeable:  # else read-only already, not by us: leave it so
+                        flags.writeable = False
+                        _counts[key] = [array, 1]
+                        held[key] = array
             array = array.base
-
-
-def _hold(a: Any, held: dict[int, Any]) -> None:
-    entry = _counts.get(id(a))
-    if entry is not None:
-        entry[1] += 1
-    elif a.flags.writeable:
-        a.flags.writeable = False
-        _counts[id(a)] = [a, 1]
-    else:  # read-only already, and not by us: leave it as it is
-        return
-    held[id(a)] = a
 
 
 def lock_arguments(args: Any, held: dict[int, Any]) -> None:
@@ -86,16 +84,18 @@ def release(held: dict[int, Any]) -> None:
         return
     with _guard:
         views = []
-        for a in held.values():
-            entry = _counts[id(a)]
+        for key, a in held.items():
+            entry = _counts[key]
             if entry[1] > 1:
                 entry[1] -= 1
-                continue
-            del _counts[id(a)]
-            if isinstance(a.base, np.ndarray):
+            elif isinstance(a.base, np.ndarray):
+                del _counts[key]
                 views.append(a)  # after the owners: numpy makes a view writable only then
             else:
-                _make_writable(a)
+                del _counts[key]
+                a.flags.writeable = True
+                if _waiting:
+                    _release_waiting(a)
         for a in views:
             _make_writable(a)
     held.clear()
@@ -108,6 +108,10 @@ def _make_writable(a: Any) -> None:
         _waiting.setdefault(id(a.base), []).append(a)
         return
     if _waiting:
-        for view in _waiting.pop(id(a), ()):
-            if id(view) not in _counts:
-                _make_writable(view)
+        _release_waiting(a)
+
+
+def _release_waiting(base: Any) -> None:
+    for view in _waiting.pop(id(base), ()):
+        if id(view) not in _counts:
+            _make_writable(view)

@@ -197,11 +197,9 @@ def record(
         opened[i] = a._value
     if tape is None:
         return raw(*opened, **kwargs)
-    if constants is not None:
-        _locks.lock_arguments(constants, tape.locked)
-    if kwargs:
-        _locks.lock_arguments(kwargs.values(), tape.locked)
-    if len(stack) > 1 and not nested:  # an opened value may be a box of an outer tape
+    if constants is not None or kwargs:
+        _locks.lock_arguments([*(constants or ()), *kwargs.values()], tape.locked)
+    if top.level and not nested:  # an opened value may be a box of an outer tape
         nested = any(isinstance(o, Box) for o in opened)
     out = fn(*opened, **kwargs) if nested else raw(*opened, **kwargs)
     node = Value(out, tape, fn, opened, kwargs, parents)
