@@ -47,6 +47,7 @@ from ._ops_reduce import (
     prod,
     std,
     sum,
+    unbroadcast,
     var,
 )
 from ._ops_shape import (
@@ -123,7 +124,7 @@ from ._ops_unary import (
 )
 from ._param import Param
 from ._plugins import ops
-from ._primitive import defvjp, primitive, unbroadcast, zerograd
+from ._primitive import OpError, defvjp, defvjp_argnum, primitive, zerograd
 from ._serialize import (
     serializable,
     serializable_class,
@@ -138,6 +139,7 @@ _operators.install()
 __version__ = "0.1.0"
 
 __all__ = [
+    "OpError",
     "Param",
     "Tape",
     "Value",
@@ -172,6 +174,7 @@ __all__ = [
     "cosh",
     "cospi",
     "defvjp",
+    "defvjp_argnum",
     "diff",
     "digamma",
     "divide",

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._backend import xp_of
-from ._primitive import defvjp, primitive
+from ._primitive import defvjp, defvjp_argnum, primitive
 from ._tape import _raw
 
 
@@ -58,7 +58,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
     return x.swapaxes(axis1, axis2)
 
 
-defvjp(swapaxes, lambda dy, y, x, a1, a2: swapaxes(dy, a1, a2))
+defvjp(swapaxes, lambda dy, y, x, axis1, axis2: swapaxes(dy, axis1, axis2))
 
 
 @primitive
@@ -168,19 +168,6 @@ def _concatenate(*xs: Any, axis: int = 0) -> Any:
     return xp_of(*xs).concatenate(xs, axis=axis)
 
 
-class _PerArgument:
-    """VJP rules for an op with any number of array arguments: rule(i, dy, y, *xs)."""
-
-    def __init__(self, rule: Any) -> None:
-        self.rule = rule
-
-    def __len__(self) -> int:
-        return 1 << 30
-
-    def __getitem__(self, i: int) -> Any:
-        return lambda dy, y, *xs, **kw: self.rule(i, dy, y, *xs, **kw)
-
-
 def _concat_vjp(i: int, dy: Any, y: Any, *xs: Any, axis: int = 0) -> Any:
     axis = _normalize_axis(axis, dy.ndim)
     start = 0
@@ -190,7 +177,7 @@ def _concat_vjp(i: int, dy: Any, y: Any, *xs: Any, axis: int = 0) -> Any:
     return getitem(dy, index)
 
 
-_concatenate.vjps = _PerArgument(_concat_vjp)  # type: ignore[attr-defined]
+defvjp_argnum(_concatenate, _concat_vjp)
 
 
 def concat(xs: Sequence[Any], axis: int = 0) -> Any:
@@ -227,7 +214,7 @@ def _stack_vjp(i: int, dy: Any, y: Any, *xs: Any, axis: int = 0) -> Any:
     return getitem(dy, (slice(None),) * axis + (i,))
 
 
-_stack.vjps = _PerArgument(_stack_vjp)  # type: ignore[attr-defined]
+defvjp_argnum(_stack, _stack_vjp)
 
 
 def stack(xs: Sequence[Any], axis: int = 0) -> Any:

@@ -344,7 +344,9 @@ def _pool_dx_dy(g: Any, _: Any, dy: Any, x: Any, y: Any, x_shape: Any, cfg: Pool
 
 
 ag.defvjp(_pool, lambda g, y, x, cfg, saved: _pool_dx(g, x, y, x.shape, cfg, saved))
-ag.defvjp(_pool_dx, _pool_dx_dy)
+# dx moves with x and y only where the pooling's choice of maxima changes: zero almost
+# everywhere, so their rules are declared None (no gradient), not left undeclared.
+ag.defvjp(_pool_dx, _pool_dx_dy, None, None)
 ag.defvjp(_maxpool_select, lambda dy, y, g, x, cfg: _maxpool_route(dy, x, cfg))
 ag.defvjp(_maxpool_route, lambda g, y, dy, x, cfg: _maxpool_select(g, x, cfg))
 

@@ -51,6 +51,7 @@ from plugrad_backends import (
     using,
 )
 from plugrad_autograd import (
+    OpError,
     Param,
     Tape,
     Value,
@@ -84,6 +85,7 @@ from plugrad_autograd import (
     cosh,
     cospi,
     defvjp,
+    defvjp_argnum,
     diff,
     digamma,
     divide,
@@ -396,6 +398,7 @@ __all__ = [
     "NAdam",
     "Negate",
     "Nesterov",
+    "OpError",
     "Optimizer",
     "Param",
     "PluginInfo",
@@ -483,6 +486,7 @@ __all__ = [
     "deconv4",
     "default_dtype",
     "defvjp",
+    "defvjp_argnum",
     "diff",
     "digamma",
     "digits",
