@@ -44,7 +44,10 @@ def _local_closure(name: str, projects: dict[str, Path]) -> list[Path]:
             continue
         order.append(folder)
         meta = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
-        for req in meta.get("dependencies", []):
+        reqs = list(meta.get("dependencies", []))
+        if current == name:  # the siblings its tests need come from the checkout too
+            reqs += meta.get("optional-dependencies", {}).get("test", [])
+        for req in reqs:
             dep = _requirement_name(req)
             if dep in projects:
                 todo.append(dep)
