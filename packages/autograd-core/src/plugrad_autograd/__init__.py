@@ -35,6 +35,7 @@ from ._ops_arith import (
     subtract,
     where,
 )
+from ._ops_einsum import einsum, tril, triu
 from ._ops_reduce import (
     argmax,
     argmin,
@@ -169,6 +170,7 @@ __all__ = [
     "diff",
     "digamma",
     "divide",
+    "einsum",
     "equal",
     "erf",
     "erfc",
@@ -246,6 +248,8 @@ __all__ = [
     "training",
     "transpose",
     "trigamma",
+    "tril",
+    "triu",
     "trunc",
     "unbroadcast",
     "value",
