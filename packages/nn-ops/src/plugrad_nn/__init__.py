@@ -24,9 +24,11 @@ from ._activations import (
     selu,
     sigm,
     sigmoid,
+    silu,
     softmax,
     softplus,
 )
+from ._attention import scaled_dot_product_attention
 from ._conv import conv4, deconv4
 from ._dropout import dropout
 from ._init import (
@@ -71,6 +73,7 @@ from ._layers import (
 )
 from ._losses import accuracy, bce, logistic, mae, mse, nll, zeroone
 from ._norm import BNMoments, batchnorm, bnmoments, bnparams
+from ._normalization_ops import layer_norm, rms_norm
 from ._pool import pool, unpool
 from ._rnn import RNN, rnnparam, rnnparams
 
@@ -116,6 +119,7 @@ __all__ = [
     "gelu",
     "kaiming_normal",
     "kaiming_uniform",
+    "layer_norm",
     "leaky_relu",
     "logistic",
     "logp",
@@ -128,11 +132,14 @@ __all__ = [
     "param0",
     "pool",
     "relu",
+    "rms_norm",
     "rnnparam",
     "rnnparams",
+    "scaled_dot_product_attention",
     "selu",
     "sigm",
     "sigmoid",
+    "silu",
     "softmax",
     "softplus",
     "summary",

@@ -175,6 +175,21 @@ def _gelu_vjp(dy: Any, y: Any, x: Any, approximate: bool | str = False) -> Any:
 ag.defvjp(gelu, _gelu_vjp)
 
 
+@ag.primitive
+def silu(x: Any) -> Any:
+    """Sigmoid linear unit (swish) ``x * sigm(x)``.
+
+    Example:
+        >>> import numpy as np, plugrad_nn as nn
+        >>> round(float(nn.silu(np.array(1.0))), 6)
+        0.731059
+    """
+    return x * _sigm_raw(ag.xp_of(x), x)
+
+
+ag.defvjp(silu, lambda dy, y, x: dy * (sigm(x) * (1 + x - y)))
+
+
 # -- normalizers -----------------------------------------------------------------------------
 
 
