@@ -58,24 +58,33 @@ from ._layers import (
     Flatten,
     Graph,
     Identity,
+    KVCache,
     Layer,
     LayerInputError,
+    LayerNorm,
+    Linear,
     MaxPool,
     ModelSummary,
+    MultiheadAttention,
+    PositionalEmbedding,
     Reshape,
+    RMSNorm,
     Sequential,
     Softmax,
+    TransformerBlock,
     automode,
     summary,
     testmode,
     to,
     trainmode,
 )
+from ._layers_linear import linear
 from ._losses import accuracy, bce, logistic, mae, mse, nll, zeroone
 from ._norm import BNMoments, batchnorm, bnmoments, bnparams
 from ._normalization_ops import layer_norm, rms_norm
 from ._pool import pool, unpool
 from ._rnn import RNN, rnnparam, rnnparams
+from ._rope import rope
 
 __version__ = "0.1.0"
 
@@ -96,13 +105,20 @@ __all__ = [
     "Flatten",
     "Graph",
     "Identity",
+    "KVCache",
     "Layer",
     "LayerInputError",
+    "LayerNorm",
+    "Linear",
     "MaxPool",
     "ModelSummary",
+    "MultiheadAttention",
+    "PositionalEmbedding",
+    "RMSNorm",
     "Reshape",
     "Sequential",
     "Softmax",
+    "TransformerBlock",
     "accuracy",
     "automode",
     "batchnorm",
@@ -121,6 +137,7 @@ __all__ = [
     "kaiming_uniform",
     "layer_norm",
     "leaky_relu",
+    "linear",
     "logistic",
     "logp",
     "logsoftmax",
@@ -135,6 +152,7 @@ __all__ = [
     "rms_norm",
     "rnnparam",
     "rnnparams",
+    "rope",
     "scaled_dot_product_attention",
     "selu",
     "sigm",

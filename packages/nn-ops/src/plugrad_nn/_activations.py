@@ -184,7 +184,9 @@ def silu(x: Any) -> Any:
         >>> round(float(nn.silu(np.array(1.0))), 6)
         0.731059
     """
-    return x * _sigm_raw(ag.xp_of(x), x)
+    xp = ag.xp_of(x)
+    with quiet(xp):  # exp(-x) overflows to inf for very negative x, giving x / inf = 0
+        return x / (1 + xp.exp(-x))
 
 
 ag.defvjp(silu, lambda dy, y, x: dy * (sigm(x) * (1 + x - y)))
