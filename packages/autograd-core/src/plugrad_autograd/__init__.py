@@ -12,9 +12,11 @@ from plugrad_backends import array, to_host
 
 from . import _operators
 from ._backend import backend_of, xp_of
+from ._checkpoint import checkpoint
 from ._diff import diff, grad, gradloss, params, training, value
 from ._gcheck import gcheck
 from ._higher import hessian, hvp, jacobian
+from ._jvp import jvp
 from ._ops_arith import (
     add,
     bmm,
@@ -160,6 +162,7 @@ __all__ = [
     "cat1d",
     "cbrt",
     "ceil",
+    "checkpoint",
     "clip",
     "concat",
     "concatenate",
@@ -195,6 +198,7 @@ __all__ = [
     "hessian",
     "hvp",
     "jacobian",
+    "jvp",
     "less",
     "less_equal",
     "lgamma",
