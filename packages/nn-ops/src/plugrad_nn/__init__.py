@@ -85,6 +85,7 @@ from ._normalization_ops import layer_norm, rms_norm
 from ._pool import pool, unpool
 from ._rnn import RNN, rnnparam, rnnparams
 from ._rope import rope
+from ._sampling import sample
 
 __version__ = "0.1.0"
 
@@ -153,6 +154,7 @@ __all__ = [
     "rnnparam",
     "rnnparams",
     "rope",
+    "sample",
     "scaled_dot_product_attention",
     "selu",
     "sigm",

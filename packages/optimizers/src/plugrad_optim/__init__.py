@@ -10,6 +10,7 @@ Example:
     True
 """
 
+from ._accumulate import Accumulate
 from ._adam_family import (
     Adam,
     Adamax,
@@ -71,6 +72,7 @@ __version__ = "0.1.0"
 __all__ = [
     "SGD",
     "AMSGrad",
+    "Accumulate",
     "Adadelta",
     "Adagrad",
     "Adam",

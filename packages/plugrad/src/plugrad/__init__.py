@@ -237,6 +237,7 @@ from plugrad_nn import (
     rnnparam,
     rnnparams,
     rope,
+    sample,
     scaled_dot_product_attention,
     selu,
     sigm,
@@ -256,6 +257,7 @@ from plugrad_nn import (
 )
 from plugrad_optim import (
     AMSGrad,
+    Accumulate,
     Adadelta,
     Adagrad,
     Adam,
@@ -352,6 +354,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AMSGrad",
+    "Accumulate",
     "Adadelta",
     "Adagrad",
     "Adam",
@@ -610,6 +613,7 @@ __all__ = [
     "rnnparams",
     "rope",
     "round",
+    "sample",
     "save",
     "scaled_dot_product_attention",
     "scatter_add",
