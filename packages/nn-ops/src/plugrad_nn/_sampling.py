@@ -14,7 +14,8 @@ def sample(
 ) -> Any:
     """Draw one class index per row of ``logits`` (..., classes) from ``softmax(logits / T)``.
 
-    ``top_k`` keeps only the ``k`` highest scores of each row; ``temperature=0`` picks the
+    ``top_k`` keeps only the ``k`` highest scores of each row (all of them when ``k`` is
+    the number of classes or more); ``temperature=0`` picks the
     highest score (greedy). Draws come from the backend's generator
     (``plugrad_backends.seed`` makes them reproducible) or from one seeded with ``seed``.
     Returns integer indices of shape ``logits.shape[:-1]``.
@@ -33,8 +34,8 @@ def sample(
         raise op_error("sample", "expected logits (..., classes), got a 0-d array")
     if temperature < 0:
         raise op_error("sample", f"temperature must be >= 0, got {temperature!r}")
-    if top_k is not None and not 1 <= top_k <= shape[-1]:
-        raise op_error("sample", f"top_k must be in [1, {shape[-1]}], got {top_k!r}")
+    if top_k is not None and top_k < 1:
+        raise op_error("sample", f"top_k must be >= 1 (or None for all classes), got {top_k!r}")
     xp = backend.xp
     if temperature == 0:
         return raw.argmax(axis=-1)
