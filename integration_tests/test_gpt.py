@@ -22,7 +22,7 @@ def corpus():
         pytest.skip("set PLUGRAD_DATA to the folder holding tinyshakespeare.txt (nox does)")
     text = pg.data.shakespeare()
     vocab = pg.data.CharVocab(text)
-    return vocab, *pg.data.split(vocab.encode(text))
+    return vocab, *pg.data.train_val_split(vocab.encode(text))
 
 
 def test_tiny_gpt_loss_falls_below_the_bound(corpus, tmp_path):

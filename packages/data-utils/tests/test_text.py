@@ -100,7 +100,7 @@ def test_char_vocab_round_trip_split_and_errors(corpus_folder, monkeypatch):
     assert len(vocab) == 65 and vocab.chars[:3] == "\n !"
     ids = vocab.encode(text)
     assert ids.dtype == np.int64 and vocab.decode(ids[:500]) == text[:500]
-    train, val = D.split(ids)
+    train, val = D.train_val_split(ids)
     assert len(train) == 1003854 and len(val) == 111540
     np.testing.assert_array_equal(np.concatenate([train, val]), ids)
     with pytest.raises(ValueError, match="character '~' is not in the vocabulary"):
@@ -108,4 +108,4 @@ def test_char_vocab_round_trip_split_and_errors(corpus_folder, monkeypatch):
     with pytest.raises(ValueError, match=r"ids must be in \[0, 65\)"):
         vocab.decode([70])
     with pytest.raises(ValueError, match=r"train_fraction must be in \(0, 1\)"):
-        D.split(ids, 1.0)
+        D.train_val_split(ids, 1.0)

@@ -14,7 +14,7 @@ from ._loader import DataLoader
 from ._minibatch import MiniBatches, minibatch, onehot, seqbatch
 from ._progress import STOP, Progress, progress
 from ._serialize import FORMAT_VERSION, load, save
-from ._text import CharVocab, cache_folder, shakespeare, split
+from ._text import CharVocab, cache_folder, shakespeare, train_val_split
 
 __version__ = "0.1.0"
 
@@ -39,5 +39,5 @@ __all__ = [
     "save",
     "seqbatch",
     "shakespeare",
-    "split",
+    "train_val_split",
 ]

@@ -24,7 +24,13 @@ SHAKESPEARE_MD5 = "6fb458f1232090904fb40fe944165e91"
 
 def cache_folder() -> str:
     """plugrad's folder in the user's cache: ``$XDG_CACHE_HOME/plugrad`` (``~/.cache/plugrad``;
-    ``%LOCALAPPDATA%\\plugrad`` on Windows)."""
+    ``%LOCALAPPDATA%\\plugrad`` on Windows), where downloaded data files are kept.
+
+    Example:
+        >>> import os
+        >>> os.path.basename(cache_folder())
+        'plugrad'
+    """
     if sys.platform == "win32":
         base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~\\AppData\\Local")
     else:
@@ -150,15 +156,17 @@ class CharVocab:
         return f"CharVocab({len(self.chars)} characters)"
 
 
-def split(data: Any, train_fraction: float = 0.9) -> tuple[Any, Any]:
+def train_val_split(data: Any, train_fraction: float = 0.9) -> tuple[Any, Any]:
     """The standard split of a sequence: the first ``train_fraction`` to train, the rest to
     validate (no shuffling: the validation text is one contiguous piece).
 
     Example:
-        >>> split(list(range(10)))
+        >>> train_val_split(list(range(10)))
         ([0, 1, 2, 3, 4, 5, 6, 7, 8], [9])
     """
     if not 0 < train_fraction < 1:
-        raise ValueError(f"split: train_fraction must be in (0, 1), got {train_fraction!r}")
+        raise ValueError(
+            f"train_val_split: train_fraction must be in (0, 1), got {train_fraction!r}"
+        )
     n = int(train_fraction * len(data))
     return data[:n], data[n:]

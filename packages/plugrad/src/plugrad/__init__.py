@@ -316,6 +316,7 @@ from plugrad_optim import (
     update,
 )
 from plugrad_data import (
+    CharVocab,
     Converge,
     DataLoader,
     FORMAT_VERSION,
@@ -323,6 +324,7 @@ from plugrad_data import (
     MiniBatches,
     Progress,
     STOP,
+    cache_folder,
     converge,
     digits,
     load,
@@ -333,6 +335,8 @@ from plugrad_data import (
     read_idx,
     save,
     seqbatch,
+    shakespeare,
+    train_val_split,
 )
 from plugrad_hyperopt import (
     Bracket,
@@ -371,6 +375,7 @@ __all__ = [
     "BatchNorm",
     "Bracket",
     "Chain",
+    "CharVocab",
     "ClipNorm",
     "ClipValue",
     "CollectionState",
@@ -482,6 +487,7 @@ __all__ = [
     "bnmoments",
     "bnparams",
     "broadcast_to",
+    "cache_folder",
     "cat1d",
     "cbrt",
     "ceil",
@@ -625,6 +631,7 @@ __all__ = [
     "serializable_name",
     "set_default_dtype",
     "sgd",
+    "shakespeare",
     "sigm",
     "sigmoid",
     "sign",
@@ -653,6 +660,7 @@ __all__ = [
     "to_host",
     "total_norm_constraint",
     "train",
+    "train_val_split",
     "training",
     "trainmode",
     "transpose",

@@ -210,7 +210,7 @@ def _check(path: str) -> int:
     import plugrad_data as D
 
     model, vocab, saved = D.load(path, "model", "vocab", "val_loss")
-    _, val = D.split(vocab.encode(D.shakespeare()))
+    _, val = D.train_val_split(vocab.encode(D.shakespeare()))
     loss = estimate_loss(model, val, GPTConfig(), EVAL_SEED)
     print(f"reloaded in a new process: validation loss {loss:.4f} (saved {saved:.4f})")
     return 0 if abs(loss - saved) <= 1e-6 else 1
@@ -226,7 +226,7 @@ def run_gpt_demo(iters: int | None = None, out: str | None = None, check: str | 
     cfg = GPTConfig(max_iters=iters or GPTConfig.max_iters)
     text = D.shakespeare()
     vocab = D.CharVocab(text)
-    train_data, val_data = D.split(vocab.encode(text))
+    train_data, val_data = D.train_val_split(vocab.encode(text))
     print(
         f"plugrad demo gpt: {len(text):,} characters ({len(vocab)} distinct), "
         f"{len(train_data):,} train / {len(val_data):,} validation"
