@@ -75,3 +75,19 @@ def test_transformer_layers_save_and_load(tmp_path):
     again = pg.load(path, "model")
     np.testing.assert_array_equal(again(x), model(x))
     assert isinstance(again[1], pg.TransformerBlock) and again[1].causal
+
+
+def test_demo_gpt_cli_trains_saves_and_reloads_in_a_new_process(corpus, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "demo-gpt.safetensors"
+    run = subprocess.run(
+        [sys.executable, "-m", "plugrad", "demo", "gpt", "--iters", "3", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "validation loss" in run.stdout and "reloaded in a new process" in run.stdout
+    assert out.is_file()
