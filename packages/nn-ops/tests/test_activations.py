@@ -130,3 +130,15 @@ def test_softmax_family_second_order():
 def test_gelu_rejects_unknown_approximation():
     with pytest.raises(ValueError, match="gelu: approximate must be"):
         nn.gelu(np.ones(2), approximate="erf")
+
+
+@pytest.mark.parametrize(
+    "op", [nn.sigm, nn.silu, nn.gelu, nn.softplus, nn.relu, nn.elu, nn.selu, nn.leaky_relu]
+)
+def test_activations_take_zero_dimensional_arrays(op):
+    x = np.array(0.75)
+    expected = op(np.array([0.75]))[0]
+    assert float(op(x)) == pytest.approx(float(expected), rel=1e-15)
+    assert float(ag.grad(lambda v: op(v))(x)) == pytest.approx(
+        float(ag.grad(lambda v: ag.sum(op(v)))(np.array([0.75]))[0]), rel=1e-15
+    )

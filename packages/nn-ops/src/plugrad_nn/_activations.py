@@ -96,7 +96,7 @@ ag.defvjp(
 
 def _sigm_raw(xp: Any, x: Any) -> Any:
     with quiet(xp):  # exp(-x) overflows to inf for very negative x, giving 1/inf = 0
-        t = xp.exp(-x)
+        t = xp.asarray(xp.exp(-x))  # a 0-d input gives a scalar: in-place ops need an array
         t += 1
         return xp.reciprocal(t, out=t)
 
