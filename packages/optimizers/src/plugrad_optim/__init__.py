@@ -38,7 +38,14 @@ from ._knet import (
     ScaleByRmsprop,
 )
 from ._optimizer import Link, Optimizer
-from ._schedules import CosineDecay, ExponentialDecay, LinearWarmup, Schedule, StepDecay
+from ._schedules import (
+    CosineDecay,
+    ExponentialDecay,
+    LinearWarmup,
+    Schedule,
+    StepDecay,
+    WarmupCosine,
+)
 from ._train import (
     adadelta,
     adagrad,
@@ -111,6 +118,7 @@ __all__ = [
     "Schedule",
     "StepDecay",
     "Transform",
+    "WarmupCosine",
     "WeightDecay",
     "adadelta",
     "adagrad",

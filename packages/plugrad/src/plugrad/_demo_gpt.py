@@ -137,12 +137,11 @@ def batch(data: np.ndarray, cfg: GPTConfig, rng: np.random.Generator) -> tuple[A
 
 
 def lr_schedule(cfg: GPTConfig) -> Any:
-    """Linear warm-up to ``lr`` over ``warmup_iters``, then cosine to ``min_lr`` (nanoGPT's)."""
-    from plugrad_optim import CosineDecay, LinearWarmup
+    """nanoGPT's: linear warm-up to ``lr`` over ``warmup_iters``, cosine to ``min_lr``."""
+    from plugrad_optim import WarmupCosine
 
-    steps = max(1, cfg.lr_decay_iters - cfg.warmup_iters)
-    decay = CosineDecay(cfg.lr, steps, alpha=cfg.min_lr / cfg.lr)
-    return LinearWarmup(decay, warmup_steps=cfg.warmup_iters)
+    decay = max(cfg.lr_decay_iters, cfg.warmup_iters + 1)
+    return WarmupCosine(cfg.lr, cfg.warmup_iters, decay, cfg.min_lr)
 
 
 def optimizers(model: GPT, cfg: GPTConfig) -> tuple[list[ag.Param], list[Any]]:
