@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from problems import LR, OVERHEAD_REPEATS, Problem
 
-from frameworks import Built
+from frameworks import Built, Skip
 
 NAME = "autograd"
 
@@ -122,6 +122,8 @@ _LOSSES: dict[str, Callable[..., Any]] = {
 
 
 def build(problem: Problem) -> Built:
+    if problem.name not in _LOSSES:
+        raise Skip(f"no {problem.name} workload")
     loss_and_grad = autograd.value_and_grad(_LOSSES[problem.name])
     params = [a.copy() for a in problem.params.values()]
     data = list(problem.data.values())

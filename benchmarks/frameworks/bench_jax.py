@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from problems import LR, OVERHEAD_REPEATS, Problem
 
-from frameworks import Built
+from frameworks import Built, Skip
 
 NAME = "jax"
 
@@ -109,6 +109,8 @@ def _to_jax(a: np.ndarray) -> Any:
 
 
 def build(problem: Problem, jit: bool = False) -> Built:
+    if problem.name not in _LOSSES:
+        raise Skip(f"no {problem.name} workload")
     loss_and_grad = jax.value_and_grad(_LOSSES[problem.name])
     data = [_to_jax(a) for a in problem.data.values()]
 

@@ -133,7 +133,7 @@ def test_gelu_rejects_unknown_approximation():
 
 
 _ZERO_D = ["relu", "elu", "selu", "sigm", "sigmoid", "tanh", "leaky_relu", "gelu", "softplus"]
-_ZERO_D += ["softmax", "logsoftmax", "logsumexp"]
+_ZERO_D += ["silu", "softmax", "logsoftmax", "logsumexp"]
 
 
 @pytest.mark.parametrize("name", _ZERO_D)

@@ -12,9 +12,11 @@ from plugrad_backends import array, to_host
 
 from . import _operators
 from ._backend import backend_of, xp_of
+from ._checkpoint import checkpoint
 from ._diff import diff, grad, gradloss, params, training, value
 from ._gcheck import gcheck
 from ._higher import hessian, hvp, jacobian
+from ._jvp import jvp
 from ._ops_arith import (
     add,
     bmm,
@@ -35,6 +37,7 @@ from ._ops_arith import (
     subtract,
     where,
 )
+from ._ops_einsum import einsum, tril, triu
 from ._ops_reduce import (
     argmax,
     argmin,
@@ -167,6 +170,7 @@ __all__ = [
     "cat1d",
     "cbrt",
     "ceil",
+    "checkpoint",
     "clip",
     "concat",
     "concatenate",
@@ -178,6 +182,7 @@ __all__ = [
     "diff",
     "digamma",
     "divide",
+    "einsum",
     "equal",
     "erf",
     "erfc",
@@ -202,6 +207,7 @@ __all__ = [
     "hessian",
     "hvp",
     "jacobian",
+    "jvp",
     "less",
     "less_equal",
     "lgamma",
@@ -256,6 +262,8 @@ __all__ = [
     "training",
     "transpose",
     "trigamma",
+    "tril",
+    "triu",
     "trunc",
     "unbroadcast",
     "value",

@@ -176,11 +176,30 @@ def _gelu_vjp(dy: Any, y: Any, x: Any, approximate: bool | str = False) -> Any:
         t = ag.tanh(_GELU_K * (x + _GELU_C * x * x * x))
         slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _GELU_K * (1 + 3 * _GELU_C * x * x)
         return dy * slope
-    cdf = 0.5 * (1 + ag.erf(x * _SQRT_HALF))
+    # Φ(x) = y / x, which spares recomputing erf (the costly part); Φ(0) = 1/2
+    zero = x == 0
+    cdf = ag.where(zero, 0.5, y / ag.where(zero, 1.0, x))
     return dy * (cdf + x * ag.exp(-0.5 * x * x) * _INV_SQRT_2PI)
 
 
 ag.defvjp(gelu, _gelu_vjp)
+
+
+@ag.primitive
+def silu(x: Any) -> Any:
+    """Sigmoid linear unit (swish) ``x * sigm(x)``.
+
+    Example:
+        >>> import numpy as np, plugrad_nn as nn
+        >>> round(float(nn.silu(np.array(1.0))), 6)
+        0.731059
+    """
+    xp = ag.xp_of(x)
+    with quiet(xp):  # exp(-x) overflows to inf for very negative x, giving x / inf = 0
+        return x / (1 + xp.exp(-x))
+
+
+ag.defvjp(silu, lambda dy, y, x: dy * (sigm(x) * (1 + x - y)))
 
 
 # -- normalizers -----------------------------------------------------------------------------

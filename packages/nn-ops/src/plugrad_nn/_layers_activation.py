@@ -16,6 +16,8 @@ _ELEMENTWISE: dict[str, Callable[[Any], Any]] = {
     "elu": act.elu,
     "selu": act.selu,
     "gelu": act.gelu,
+    "gelu_tanh": lambda x: act.gelu(x, approximate="tanh"),
+    "silu": act.silu,
     "softplus": act.softplus,
 }
 _VALID = ("identity", *_ELEMENTWISE, "leaky_relu", "leaky_relu:<slope>", "softmax")

@@ -20,7 +20,9 @@ class Dense(Layer):
     ``weight`` is (in_features, out_features), plugrad's dense layout (Knet's (out, in)
     read row-major; PyTorch's ``Linear.weight`` transposed), and ``bias`` (out_features,).
     An input with more than two axes is flattened to ``(N, -1)`` first (Knet's ``mat``),
-    so a Dense can follow a convolution directly; a 1-D input is one instance.
+    so a Dense can follow a convolution directly; a 1-D input is one instance. To act on
+    the last axis of a sequence (N, T, features), as PyTorch's ``nn.Linear``, use
+    :class:`Linear`.
 
     Args:
         in_features: the number of input features (after flattening).
@@ -65,7 +67,13 @@ class Dense(Layer):
         for n in shape[1:] if len(shape) > 1 else shape:
             features *= n
         if not shape or features != self.in_features:
-            flat = f" ({features} features when flattened)" if len(shape) > 2 else ""
+            flat = ""
+            if len(shape) > 2:  # Knet's mat: everything but the first axis is one instance
+                flat = (
+                    f" ({features} features when flattened to (N, -1)); to act on the last "
+                    f"axis only, as PyTorch's nn.Linear, use Linear({self.in_features}, "
+                    f"{self.out_features})"
+                )
             raise self.bad_input(
                 f"expected input with {self.in_features} features, got shape {shape}{flat}"
             )

@@ -97,7 +97,13 @@ def _rows(xp: Any, a: Any, axis: int) -> Any:
 
 @ag.primitive
 def _nll(
-    scores: Any, labels: Any, axis: int, ignore_index: int, average: bool, saved: Saved
+    scores: Any,
+    labels: Any,
+    axis: int,
+    ignore_index: int,
+    average: bool,
+    saved: Saved,
+    smoothing: float = 0.0,
 ) -> Any:
     xp = ag.xp_of(scores)
     s = _rows(xp, scores, axis)
@@ -109,7 +115,10 @@ def _nll(
     e = xp.exp(s - top)
     total = e.sum(axis=1)
     lse = xp.log(total) + top[:, 0]
-    losses = (lse - s[rows, picks]) * keep
+    target = s[rows, picks]
+    if smoothing:  # the target is (1 - smoothing) one-hot plus smoothing spread evenly
+        target = (1 - smoothing) * target + smoothing * s.mean(axis=1)
+    losses = (lse - target) * keep
     count = int(keep.sum())
     saved.e, saved.total, saved.keep, saved.picks, saved.count = e, total, keep, picks, count
     loss = losses.sum()
@@ -119,10 +128,14 @@ def _nll(
 
 
 @ag.primitive
-def _nll_grad(dy: Any, shape: tuple[int, ...], axis: int, average: bool, saved: Saved) -> Any:
+def _nll_grad(
+    dy: Any, shape: tuple[int, ...], axis: int, average: bool, saved: Saved, smoothing: float = 0.0
+) -> Any:
     xp = ag.xp_of(saved.e)
-    p = saved.e / saved.total[:, None]  # softmax minus one-hot, on kept rows only
-    p[xp.arange(p.shape[0]), saved.picks] -= 1
+    p = saved.e / saved.total[:, None]  # softmax minus the target, on kept rows only
+    p[xp.arange(p.shape[0]), saved.picks] -= 1 - smoothing
+    if smoothing:
+        p -= smoothing / p.shape[1]
     weight = saved.keep * dy
     if average and saved.count:
         weight = weight / saved.count
@@ -135,8 +148,8 @@ def _nll_grad(dy: Any, shape: tuple[int, ...], axis: int, average: bool, saved: 
 
 ag.defvjp(
     _nll,
-    lambda dy, y, scores, labels, axis, ignore_index, average, saved: _nll_grad(
-        dy, scores.shape, axis, average, saved
+    lambda dy, y, scores, labels, axis, ignore_index, average, saved, smoothing=0.0: _nll_grad(
+        dy, scores.shape, axis, average, saved, smoothing
     ),
 )
 ag.defvjp(_nll_grad, no_second_order("nll"))
@@ -148,6 +161,7 @@ def nll(
     axis: int = -1,
     average: bool = True,
     ignore_index: int = -1,
+    label_smoothing: float = 0.0,
     **unknown: Any,
 ) -> Any:
     """Knet's ``nll``: negative log-likelihood of ``labels`` under ``softmax(scores)``.
@@ -157,7 +171,9 @@ def nll(
     instances, or ``(total, count)`` with ``average=False``. The second form
     ``nll(model, data)`` sums ``nll(model(x), y)`` over the ``(x, y)`` pairs of ``data``
     and averages over all instances. The log-softmax and its gradient (softmax minus
-    one-hot) are one fused, stable primitive.
+    one-hot) are one fused, stable primitive. ``label_smoothing`` (in [0, 1]) compares
+    with ``(1 - label_smoothing)`` one-hot plus ``label_smoothing / classes`` everywhere,
+    as PyTorch's ``cross_entropy`` (Szegedy et al. 2016, arXiv:1512.00567).
 
     With nothing to average (every label ``ignore_index``, an empty batch or data) the mean
     is NaN, with a ``RuntimeWarning``, and the gradient 0.
@@ -171,16 +187,24 @@ def nll(
     refuse_keywords("nll", unknown)  # e.g. PyTorch's dim=: say axis=
     if callable(scores):
         return _over_data(
-            nll, scores, labels, axis=axis, ignore_index=ignore_index, average=average
+            nll,
+            scores,
+            labels,
+            axis=axis,
+            ignore_index=ignore_index,
+            average=average,
+            label_smoothing=label_smoothing,
         )
+    if not 0 <= label_smoothing <= 1:
+        raise op_error("nll", f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
     backend_for("nll", scores)
     labels, _, axis = _labels("nll", scores, labels, axis, ignore_index)
     keep = int((labels != ignore_index).sum())
     if not average:
-        return _nll(scores, labels, axis, ignore_index, False, Saved()), keep
+        return _nll(scores, labels, axis, ignore_index, False, Saved(), label_smoothing), keep
     if not keep:
         _nothing_to_average("nll", _why_empty(labels, ignore_index))
-    return _nll(scores, labels, axis, ignore_index, True, Saved())
+    return _nll(scores, labels, axis, ignore_index, True, Saved(), label_smoothing)
 
 
 def _over_data(

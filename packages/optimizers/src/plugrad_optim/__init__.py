@@ -10,6 +10,7 @@ Example:
     True
 """
 
+from ._accumulate import Accumulate
 from ._adam_family import (
     ScaleByAdam,
     ScaleByAdamax,
@@ -43,6 +44,7 @@ from ._schedules import (
     LinearWarmup,
     Schedule,
     StepDecay,
+    WarmupCosine,
 )
 from ._train import (
     adadelta,
@@ -75,6 +77,7 @@ __version__ = "0.1.0"
 __all__ = [
     "SGD",
     "AMSGrad",
+    "Accumulate",
     "Adadelta",
     "Adagrad",
     "Adam",
@@ -114,6 +117,7 @@ __all__ = [
     "Schedule",
     "StepDecay",
     "Transform",
+    "WarmupCosine",
     "WeightDecay",
     "adadelta",
     "adagrad",

@@ -282,3 +282,51 @@ class LinearWarmup(Schedule):
             return float(self.lr(after)) if callable(self.lr) else self.lr
         peak = float(self.lr(0)) if callable(self.lr) else self.lr
         return self.start + (peak - self.start) * step / self.warmup_steps
+
+
+@register
+class WarmupCosine(Schedule):
+    """nanoGPT's schedule: linear warm-up to ``lr``, cosine decay to ``min_lr``, then flat.
+
+    ``lr(step) = lr * (step + 1) / (warmup_steps + 1)`` for ``step < warmup_steps``; then
+    ``min_lr + (lr - min_lr) * (1 + cos(pi * r)) / 2`` with
+    ``r = (step - warmup_steps) / (decay_steps - warmup_steps)``, and ``min_lr`` once
+    ``step > decay_steps``. (``LinearWarmup(CosineDecay(...))`` is the same shape with a
+    warm-up that starts at 0.)
+
+    Args:
+        lr: the peak learning rate.
+        warmup_steps: the length of the warm-up, >= 0.
+        decay_steps: the step at which ``min_lr`` is reached (counted from step 0).
+        min_lr: the final learning rate.
+
+    Example:
+        >>> from plugrad_optim import WarmupCosine
+        >>> s = WarmupCosine(1.0, warmup_steps=1, decay_steps=3, min_lr=0.0)
+        >>> [s(i) for i in range(5)]
+        [0.5, 1.0, 0.5, 0.0, 0.0]
+    """
+
+    lr = Hyper(low=0.0)
+    warmup_steps = Hyper("int", low=0)
+    decay_steps = Hyper("int", low=1)
+    min_lr = Hyper(low=0.0)
+
+    def __init__(self, lr: float, warmup_steps: int, decay_steps: int, min_lr: float = 0.0) -> None:
+        self.lr = lr
+        self.warmup_steps = warmup_steps
+        self.decay_steps = decay_steps
+        self.min_lr = min_lr
+        if decay_steps <= warmup_steps:
+            raise ValueError(
+                f"WarmupCosine: decay_steps ({decay_steps}) must exceed warmup_steps "
+                f"({warmup_steps})"
+            )
+
+    def __call__(self, step: int) -> float:
+        if step < self.warmup_steps:
+            return self.lr * (step + 1) / (self.warmup_steps + 1)
+        if step > self.decay_steps:
+            return self.min_lr
+        ratio = (step - self.warmup_steps) / (self.decay_steps - self.warmup_steps)
+        return self.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (self.lr - self.min_lr)
