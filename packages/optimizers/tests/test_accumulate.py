@@ -50,3 +50,15 @@ def test_accumulate_errors_and_export():
         Accumulate(0.1, steps=2)
     with pytest.raises(ValueError, match="steps"):
         Accumulate(SGD(), steps=0)
+
+
+def test_a_global_clip_inside_accumulate_measures_the_accumulated_gradients():
+    # micro-batches 3 and 5 average to 4 in each of 5 entries: norm 4 * sqrt(5); the clip to
+    # half of it halves the step, so each weight moves by exactly 2 (the last micro-batch
+    # alone, norm 5 * sqrt(5), would have moved it by 1.6)
+    w = [np.zeros(2), np.zeros(3)]
+    opt = Accumulate(chain(ClipNorm(2 * np.sqrt(5.0), global_norm=True), SGD(lr=1.0)), steps=2)
+    update(w, [np.full(2, 3.0), np.full(3, 3.0)], opt)
+    assert all(np.all(x == 0) for x in w)
+    update(w, [np.full(2, 5.0), np.full(3, 5.0)], opt)
+    np.testing.assert_allclose(np.concatenate(w), np.full(5, -2.0), rtol=1e-12)

@@ -27,17 +27,13 @@ def _rng_state(arrays: tuple) -> tuple[Any, Any]:
 
 def _run_unrecorded(fn: Callable[..., Any], xs: tuple) -> Any:
     """Run ``fn`` on a private tape (training() stays True), keeping none of its record."""
-    outer = list(_tape._active)
-    _tape._active.clear()
-    private = Tape(0)
-    _tape._active.append(private)
+    private = Tape(None)
+    token = _tape.TAPES.set((private,))  # this thread only: the outer tapes see nothing
     try:
         return _raw(fn(*xs))
     finally:
-        _tape._active.clear()
-        _tape._active.extend(outer)
-        private.active = False
-        _tape._unlock(private)
+        _tape.TAPES.reset(token)
+        private.release()
         private.nodes.clear()
         private.lifted.clear()
         private.lifted_params.clear()
@@ -121,7 +117,7 @@ def checkpoint(f: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def run(*args: Any, **kwargs: Any) -> Any:
-        if not _tape._active:
+        if not _tape.TAPES.get():
             return f(*args, **kwargs)
         fn = functools.partial(f, **kwargs) if kwargs else f
         if len(args) + len(owned) > _MAX_ARRAYS:

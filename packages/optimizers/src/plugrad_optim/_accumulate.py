@@ -6,7 +6,7 @@ from typing import Any
 
 from plugrad_backends import of
 
-from ._base import Hyper, Transform, register
+from ._base import Hyper, Run, Transform, register
 
 
 @register
@@ -17,8 +17,8 @@ class Accumulate(Transform):
     ``steps - 1`` calls only add the gradient to a sum (the weight is unchanged); every
     ``steps``-th call passes the mean to ``opt`` and clears the sum. ``opt``'s step count
     and schedules advance once per applied update. A global-norm ``ClipNorm`` inside ``opt``
-    measures the gradients of the applying ``update`` call, i.e. the last micro-batch's;
-    clip per array, or accumulate yourself, when the accumulated norm matters.
+    measures the averaged gradients of every weight that applies in the same ``update``
+    call (the accumulated norm, as if the large batch had been one).
 
     Args:
         opt: the optimizer (or any transform) to apply to the averaged gradient.
@@ -73,6 +73,17 @@ class Accumulate(Transform):
         if state["inner"] is None:
             state["inner"] = self.opt.init(param)
         u, state["inner"] = self.opt.update(self._mean(state), state["inner"], param)
+        return u, state
+
+    def joins_call(self) -> bool:
+        return self.opt.joins_call()
+
+    def run(self, g: Any, state: Any, param: Any) -> Run:
+        if not self._add(g, state):
+            return of(g).xp.zeros_like(g), state
+        if state["inner"] is None:
+            state["inner"] = self.opt.init(param)
+        u, state["inner"] = yield from self.opt.run(self._mean(state), state["inner"], param)
         return u, state
 
     def reset(self) -> None:
