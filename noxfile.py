@@ -6,6 +6,7 @@ The package list comes from a glob of ``packages/*/pyproject.toml`` and
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -16,6 +17,11 @@ ROOT = Path(__file__).parent
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests", "lint"]
 nox.options.reuse_existing_virtualenvs = False
+# Data files (tinyshakespeare.txt) are read from ../shared/data beside the checkout, never
+# copied into the repository; sessions inherit this.
+os.environ.setdefault("PLUGRAD_DATA", str(ROOT.parent / "shared" / "data"))
+#: packages whose tests compare with PyTorch (the reference, not a dependency)
+TORCH_TESTED = ("plugrad-autograd", "plugrad-nn")
 
 
 def _projects() -> dict[str, Path]:
@@ -81,6 +87,9 @@ def package(session: nox.Session, project: str) -> None:
     """Run one package's tests in a fresh venv holding only it and its declared deps."""
     _install_local(session, project)
     session.install("pytest", "hypothesis")
+    if project in TORCH_TESTED:  # torch's CPU wheel is found by pip's configuration, not uv
+        session.install("pip")
+        session.run("python", "-m", "pip", "install", "--quiet", "torch==2.13.0")
     tests = PROJECTS[project] / "tests"
     session.run(
         "python", "-m", "pytest", str(tests), "-q", "-p", "no:cacheprovider", *session.posargs
@@ -109,9 +118,13 @@ def integration(session: nox.Session) -> None:
 def kernels(session: nox.Session, cpu_kernels: str) -> None:
     """The autograd and nn suites with the compiled CPU kernels on (1) and switched off (0)."""
     _install_local(session, "plugrad-cpu-kernels")
+    for project in TORCH_TESTED:  # the suites' own test extras
+        _install_local(session, project)
     session.install("pytest", "hypothesis")
+    session.install("pip")  # torch's CPU wheel is found by pip's configuration, not uv
+    session.run("python", "-m", "pip", "install", "--quiet", "torch==2.13.0")
     env = {"PLUGRAD_CPU_KERNELS": cpu_kernels}
-    suites = [str(PROJECTS[p] / "tests") for p in ("plugrad-autograd", "plugrad-nn")]
+    suites = [str(PROJECTS[p] / "tests") for p in TORCH_TESTED]
     session.run("python", "-m", "pytest", *suites, "-q", "-p", "no:cacheprovider", env=env)
 
 

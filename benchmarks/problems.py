@@ -220,6 +220,45 @@ def lstm_loop() -> Problem:
     )
 
 
+#: ``python -m plugrad demo gpt``'s model: nanoGPT's CPU configuration of shakespeare_char
+GPT_VOCAB, GPT_BLOCK, GPT_BATCH, GPT_LAYERS, GPT_HEADS, GPT_WIDTH = 65, 64, 12, 4, 4, 128
+#: its optimizer: AdamW (decay on every array here, for one simple rule in every framework)
+ADAMW = {"lr": 1e-3, "betas": (0.9, 0.99), "eps": 1e-8, "weight_decay": 0.1}
+
+
+def transformer() -> Problem:
+    """The demo's GPT: 4 pre-norm blocks of width 128, 4 heads, block 64, batch 12, AdamW."""
+    rng = _rng()
+    d, n_layers, tokens = GPT_WIDTH, GPT_LAYERS, GPT_BATCH * GPT_BLOCK
+    params = {
+        "wte": _normal(rng, (GPT_VOCAB, d), 0.02),
+        "wpe": _normal(rng, (GPT_BLOCK, d), 0.02),
+    }
+    gemms: list[Gemm] = []
+    for i in range(n_layers):
+        params[f"ln1_{i}"] = np.ones(d, np.float32)
+        params[f"qkv_{i}"] = _normal(rng, (d, 3 * d), 0.02)
+        params[f"proj_{i}"] = _normal(rng, (d, d), 0.02 / np.sqrt(2 * n_layers))
+        params[f"ln2_{i}"] = np.ones(d, np.float32)
+        params[f"fc_{i}"] = _normal(rng, (d, 4 * d), 0.02)
+        params[f"fcproj_{i}"] = _normal(rng, (4 * d, d), 0.02 / np.sqrt(2 * n_layers))
+        for n_in, n_out in ((d, 3 * d), (d, d), (d, 4 * d), (4 * d, d)):
+            gemms += _dense_gemms(tokens, n_in, n_out, input_grad=True)
+    params["lnf"] = np.ones(d, np.float32)
+    gemms += _dense_gemms(tokens, d, GPT_VOCAB, input_grad=True)
+    ids = rng.integers(0, GPT_VOCAB, (GPT_BATCH, GPT_BLOCK + 1)).astype(np.int64)
+    return Problem(
+        name="transformer",
+        title=(
+            "char GPT (demo gpt): 4 blocks, width 128, 4 heads, block 64, batch 12, vocab 65, "
+            "one AdamW step"
+        ),
+        params=params,
+        data={"x": ids[:, :-1].copy(), "y": ids[:, 1:].copy()},
+        gemms=gemms,
+    )
+
+
 BUILDERS = {
     "overhead": overhead,
     "mlp": mlp,
@@ -227,6 +266,7 @@ BUILDERS = {
     "lenet": lenet,
     "lstm": lstm,
     "lstm-loop": lstm_loop,
+    "transformer": transformer,
 }
 #: every workload, in the order they run; ``limit`` measures numpy's GEMM rate
 WORKLOADS = (*BUILDERS, "limit")

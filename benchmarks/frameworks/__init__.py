@@ -87,9 +87,8 @@ class _PlugradPortable:
         return self._module.version() + "; run with the compiled kernels taken out"
 
     def build(self, problem: Any) -> Built:
-        import plugrad_cpu_kernels
-
         import plugrad_backends
+        import plugrad_cpu_kernels
 
         built = self._module.build(problem)
         kernels = plugrad_backends.get("cpu").kernels

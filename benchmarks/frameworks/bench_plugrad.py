@@ -242,6 +242,43 @@ def _lstm_loop(problem: Problem) -> Built:
     return Built(_step(loss, list(p.values())), _count(p), "sigm/tanh loop over steps")
 
 
+def _transformer(problem: Problem) -> Built:
+    """The demo's GPT itself (plugrad._demo_gpt.GPT), its weights set to the shared ones."""
+    try:
+        from plugrad._demo_gpt import GPT
+        from plugrad_optim import AdamW, update
+    except ImportError as exc:
+        raise Skip(f"needs the plugrad meta-package ({exc})") from None
+    from problems import ADAMW, GPT_BLOCK, GPT_HEADS, GPT_LAYERS, GPT_VOCAB, GPT_WIDTH
+
+    src = problem.params
+    model = GPT(GPT_VOCAB, GPT_BLOCK, GPT_LAYERS, GPT_HEADS, GPT_WIDTH)
+    pairs = [(model.wte.weight, "wte"), (model.wpe.weight, "wpe"), (model.ln_f.weight, "lnf")]
+    for i, block in enumerate(model.blocks):
+        pairs += [
+            (block.ln1.weight, f"ln1_{i}"),
+            (block.attn.in_proj.weight, f"qkv_{i}"),
+            (block.attn.out_proj.weight, f"proj_{i}"),
+            (block.ln2.weight, f"ln2_{i}"),
+            (block.ff1.weight, f"fc_{i}"),
+            (block.ff2.weight, f"fcproj_{i}"),
+        ]
+    for param, key in pairs:
+        param.value = src[key].copy()
+    params = ag.params(model)
+    x, y = problem.data["x"], problem.data["y"]
+    beta1, beta2 = ADAMW["betas"]
+    opt = AdamW(ADAMW["lr"], beta1, beta2, ADAMW["eps"], ADAMW["weight_decay"])
+
+    def step() -> Any:
+        tape = ag.diff(lambda: nn.nll(model(x), y))
+        update(params, [ag.grad(tape, p) for p in params], opt)
+        return ag.value(tape)
+
+    n = int(sum(p.value.size for p in params))
+    return Built(step, n, "plugrad._demo_gpt.GPT: Linear, layer_norm, fused attention; AdamW")
+
+
 _WORKLOADS = {
     "overhead": _overhead,
     "mlp": _mlp,
@@ -249,8 +286,11 @@ _WORKLOADS = {
     "lenet": _lenet,
     "lstm": _lstm,
     "lstm-loop": _lstm_loop,
+    "transformer": _transformer,
 }
 
 
 def build(problem: Problem) -> Built:
+    if problem.name not in _WORKLOADS:
+        raise Skip(f"no {problem.name} workload")
     return _WORKLOADS[problem.name](problem)

@@ -174,6 +174,46 @@ def _lstm_loop(problem: Problem) -> Built:
     return Built(_step(loss, params), _count(params), "sigmoid/tanh loop over steps")
 
 
+def _gpt_block(h: Any, w: dict[str, Any], i: int, heads: int) -> Any:
+    n, t, d = h.shape
+    a = F.layer_norm(h, (d,), w[f"ln1_{i}"])
+    q, k, v = F.linear(a, w[f"qkv_{i}"]).split(d, dim=-1)
+    q, k, v = (z.view(n, t, heads, d // heads).transpose(1, 2) for z in (q, k, v))
+    o = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    h = h + F.linear(o.transpose(1, 2).reshape(n, t, d), w[f"proj_{i}"])
+    m = F.linear(F.layer_norm(h, (d,), w[f"ln2_{i}"]), w[f"fc_{i}"])
+    return h + F.linear(F.gelu(m), w[f"fcproj_{i}"])
+
+
+def _transformer(problem: Problem) -> Built:
+    """nanoGPT's model: F.linear (nn.Linear's op) and F.scaled_dot_product_attention."""
+    from problems import ADAMW, GPT_HEADS, GPT_LAYERS
+
+    w = {
+        k: _param(v.T if v.ndim == 2 and k not in ("wte", "wpe") else v)
+        for k, v in problem.params.items()
+    }
+    params = list(w.values())
+    x = torch.from_numpy(problem.data["x"])
+    y = torch.from_numpy(problem.data["y"]).reshape(-1)
+    opt = torch.optim.AdamW(params, **ADAMW)
+
+    def step() -> Any:
+        h = F.embedding(x, w["wte"]) + w["wpe"][: x.shape[1]]
+        for i in range(GPT_LAYERS):
+            h = _gpt_block(h, w, i, GPT_HEADS)
+        logits = F.linear(F.layer_norm(h, (h.shape[-1],), w["lnf"]), w["wte"])
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.detach()
+
+    return Built(
+        step, _count(params), "F.linear, F.scaled_dot_product_attention; torch.optim.AdamW"
+    )
+
+
 _WORKLOADS = {
     "overhead": _overhead,
     "mlp": _mlp,
@@ -181,6 +221,7 @@ _WORKLOADS = {
     "lenet": _lenet,
     "lstm": _lstm,
     "lstm-loop": _lstm_loop,
+    "transformer": _transformer,
 }
 
 

@@ -59,7 +59,7 @@ def test_of_ignores_python_values_and_defaults() -> None:
     assert B.of(np.float32(1.0)).name == "cpu"
 
 
-def test_mixed_backends_error_names_both(monkeypatch) -> None:
+def test_mixed_backends_error_names_both() -> None:
     class Other(np.ndarray):
         pass
 
@@ -68,11 +68,13 @@ def test_mixed_backends_error_names_both(monkeypatch) -> None:
         xp = np
         array_types = (Other,)
 
-    from plugrad_backends import _api, _registry
+    class Plugin:
+        @B.hookimpl
+        def plugrad_backends(self):
+            return [OtherBackend()]
 
-    reg = _registry.registry()
-    monkeypatch.setitem(reg.backends, "other", OtherBackend())
-    _api._forget_types()
+    plugin = Plugin()
+    B.register(plugin)
     try:
         y = np.zeros(2).view(Other)
         with pytest.raises(B.BackendError, match=r"different backends.*'cpu'.*'other'"):
@@ -80,7 +82,7 @@ def test_mixed_backends_error_names_both(monkeypatch) -> None:
         err = B.mixed_backends_error((np.zeros(3), y), "add")
         assert str(err).startswith("add: arrays from different backends")
     finally:
-        _api._forget_types()
+        B.unregister(plugin)
 
 
 def test_synchronize_and_devices(backend) -> None:

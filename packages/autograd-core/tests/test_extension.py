@@ -104,15 +104,16 @@ def test_none_rule_means_no_gradient(backend, num):
     np.testing.assert_array_equal(num.host(g), [0.0, 0.0])
 
 
-def test_primitive_without_rules_gives_no_gradient(backend, num):
+def test_primitive_without_rules_raises_when_differentiated(backend, num):
     @ag.primitive
     def ext_norules(x):
         return x * 2.0
 
     x = ag.Param(num.to_device(backend, [1.0]))
-    t = ag.diff(lambda: ag.sum(ext_norules(x)))
-    assert float(ag.value(t)) == 2.0
-    assert ag.grad(t, x) is None
+    assert float(ext_norules(ag.value(x))[0]) == 2.0  # the forward needs no rule
+    # No rule is an error, not a silent zero (issue 18): None must be declared explicitly.
+    with pytest.raises(NotImplementedError, match=r"ext_norules: no gradient rule.*defvjp"):
+        ag.diff(lambda: ag.sum(ext_norules(x)))
     ag.defvjp(ext_norules, lambda dy, y, v: dy * 2.0)  # rules may come later
     t = ag.diff(lambda: ag.sum(ext_norules(x)))
     np.testing.assert_array_equal(num.host(ag.grad(t, x)), [2.0])
@@ -123,12 +124,18 @@ def test_primitive_with_many_arguments(backend, num):
     def ext_many(*xs):
         return sum(xs)
 
-    ag.defvjp(ext_many, lambda dy, y, *xs: dy)  # a rule for the first argument only
+    # a rule for the first argument only, and explicitly none for the 17 others
+    ag.defvjp(ext_many, lambda dy, y, *xs: dy, *[None] * 17)
     ps = [ag.Param(num.to_device(backend, [float(i)])) for i in range(18)]
     t = ag.diff(lambda: ag.sum(ext_many(*ps)))
     assert float(ag.value(t)) == sum(range(18))
     np.testing.assert_array_equal(num.host(ag.grad(t, ps[0])), [1.0])
     assert ag.grad(t, ps[17]) is None
+    with pytest.raises(NotImplementedError, match=r"ext_many: no gradient rule for argument 18"):
+        ag.diff(lambda: ag.sum(ext_many(*ps, ps[0])))
+    ag.defvjp_argnum(ext_many, lambda i, dy, y, *xs: dy * (i + 1))  # one rule for every one
+    t = ag.diff(lambda: ag.sum(ext_many(*ps)))
+    np.testing.assert_array_equal(num.host(ag.grad(t, ps[17])), [18.0])
 
 
 def test_zerograd_op(backend, num):

@@ -12,6 +12,10 @@ MODULES = [
     "plugrad_data._datasets",
     "plugrad_data._idx",
     "plugrad_data._serialize",
+    "plugrad_data._encode",
+    "plugrad_data._format",
+    "plugrad_data._atomic",
+    "plugrad_data._classes",
     "plugrad_data._errors",
 ]
 

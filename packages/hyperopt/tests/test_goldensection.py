@@ -1,5 +1,6 @@
 import math
 import random
+import warnings
 
 import pytest
 
@@ -127,3 +128,25 @@ def test_accel_and_dxmin_change_the_search():
 def test_bad_arguments(args, kwargs, exc, words):
     with pytest.raises(exc, match=f"goldensection: {words}"):
         goldensection(*args, **kwargs)
+
+
+def test_nan_everywhere_warns_that_the_result_is_no_minimum():
+    with pytest.warns(RuntimeWarning, match=r"goldensection: f returned NaN at all \d+ points"):
+        fmin, xmin = goldensection(lambda x: math.nan, 2)
+    assert math.isnan(fmin) and xmin == (0.0, 0.0)
+
+
+def test_nan_at_the_start_warns_that_the_search_could_not_move():
+    def f(x):
+        return math.nan if x == (0.0,) else (x[0] - 2.0) ** 2
+
+    with pytest.warns(RuntimeWarning, match=r"goldensection: f is NaN at the start.*x = 0"):
+        fmin, xmin = goldensection(f, 1)
+    assert math.isnan(fmin) and xmin == (0.0,)
+
+
+def test_a_finite_result_gives_no_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fmin, _ = goldensection(lambda x: math.nan if x[0] > 1.2 else (x[0] - 2.0) ** 2, 1)
+    assert math.isfinite(fmin)

@@ -130,3 +130,22 @@ def test_softmax_family_second_order():
 def test_gelu_rejects_unknown_approximation():
     with pytest.raises(ValueError, match="gelu: approximate must be"):
         nn.gelu(np.ones(2), approximate="erf")
+
+
+_ZERO_D = ["relu", "elu", "selu", "sigm", "sigmoid", "tanh", "leaky_relu", "gelu", "softplus"]
+_ZERO_D += ["silu", "softmax", "logsoftmax", "logsumexp"]
+
+
+@pytest.mark.parametrize("name", _ZERO_D)
+@pytest.mark.parametrize("make", [np.float64, np.float32, np.array], ids=["f64", "f32", "0d"])
+def test_activations_take_0d_input(name, make):
+    f = getattr(nn, name)
+    x = make(0.3)
+    dtype = np.asarray(x).dtype
+    y = f(x)
+    one = f(np.array([0.3], dtype=dtype))
+    assert np.shape(y) == () and np.asarray(y).dtype == dtype
+    assert float(y) == float(np.asarray(one).reshape(-1)[0])
+    g = ag.grad(lambda v: ag.sum(f(v)))(x)
+    g_one = ag.grad(lambda v: ag.sum(f(v)))(np.array([0.3], dtype=dtype))
+    assert np.shape(g) == () and float(g) == pytest.approx(float(g_one[0]), rel=1e-6)

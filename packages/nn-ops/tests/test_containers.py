@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import plugrad_autograd as ag
+import plugrad_backends
 from plugrad_nn import _layers as nn
 from plugrad_nn._activations import relu
 from plugrad_nn._rnn import RNN
@@ -96,6 +97,9 @@ def test_graph_with_several_inputs_and_outputs_inside_a_sequential():
 
 
 def test_gradients_through_containers():
+    # Fixed weights: with float32 and max pooling, an unlucky draw puts a tie within gcheck's
+    # step and fails it, whatever the code; the check is of the rules, not of the draw.
+    plugrad_backends.seed(1)
     model = nn.Sequential(
         nn.Conv(2, 4, 3, padding=1, activation="tanh"),
         nn.AvgPool(2),

@@ -149,3 +149,16 @@ def test_embedding_input_check():
         emb(np.array([0, 7]))
     with pytest.raises(nn.LayerInputError, match="expected integer indices"):
         emb(np.array([0.0, 1.0]))
+
+
+@pytest.mark.parametrize("stored", ["relU", "swish", "leaky", "softmax:2", "leaky_relu:x"])
+def test_an_unknown_stored_activation_raises_instead_of_computing_leaky_relu(stored):
+    from plugrad_nn._layers_activation import apply_activation
+
+    layer = nn.Dense(3, 2, activation="relu")
+    layer.activation = stored  # as a renamed field in a saved file would set it
+    x = np.ones((1, 3), "float32")
+    with pytest.raises(ValueError, match=rf"unknown activation {stored!r}; valid names: .*relu"):
+        layer(x)
+    with pytest.raises(ValueError, match="valid names: identity, relu, sigmoid"):
+        apply_activation(stored, x)

@@ -1,6 +1,7 @@
 """Losses and metrics: Knet's example, formulas, skipping, the (model, data) forms, errors."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -169,3 +170,59 @@ def test_mse_and_mae(backend, numgrad):
         ValueError, match=r"mse: targets of shape \(2,\) do not match scores of shape \(3,\)"
     ):
         nn.mse(a, np.zeros(2))
+
+
+@pytest.mark.parametrize("labels", [[2.0, 1.0], [-0.5, 1.0], [np.nan, 0.0]])
+def test_bce_refuses_labels_outside_0_1(labels):
+    with pytest.raises(ValueError, match=r"bce: labels must be in \[0, 1\] \(0 or 1, or a "):
+        nn.bce(np.zeros(2), np.array(labels))
+    s = ag.Param(np.zeros(2))
+    with pytest.raises(ValueError, match=r"bce: labels must be in \[0, 1\]"):
+        ag.diff(lambda: nn.bce(s, ag.Param(np.array(labels))))
+
+
+@pytest.mark.parametrize("labels", [[0.0, 1.0], [2.0, -1.0], [0.5, 1.0]])
+def test_logistic_refuses_labels_other_than_plus_or_minus_one(labels):
+    with pytest.raises(ValueError, match=r"logistic: labels must be -1 or 1.* use bce"):
+        nn.logistic(np.zeros(2), np.array(labels))
+
+
+def _nan_cases():
+    s, ignored, empty = np.zeros((3, 4)), np.full(3, -1), np.zeros((0, 4))
+    no_labels = np.zeros(0, dtype=int)
+    return [
+        ("nll", lambda: nn.nll(s, ignored)),
+        ("nll", lambda: nn.nll(empty, no_labels)),
+        ("nll", lambda: nn.nll(lambda x: x, [])),
+        ("accuracy", lambda: nn.accuracy(s, ignored)),
+        ("accuracy", lambda: nn.accuracy(lambda x: x, [(empty, no_labels)])),
+        ("accuracy", lambda: nn.zeroone(s, ignored)),
+        ("bce", lambda: nn.bce(np.zeros(0), np.zeros(0))),
+        ("logistic", lambda: nn.logistic(np.zeros(0), np.zeros(0))),
+        ("mse", lambda: nn.mse(np.zeros(0), np.zeros(0))),
+        ("mae", lambda: nn.mae(np.zeros(0), np.zeros(0))),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(_nan_cases())))
+def test_nothing_to_average_is_a_stated_nan_with_a_warning(case):
+    op, f = _nan_cases()[case]
+    with pytest.warns(RuntimeWarning) as record:
+        assert math.isnan(float(f()))
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 1, messages  # ours only, not numpy's "Mean of empty slice"
+    assert messages[0].startswith(f"{op}: nothing to average")
+    assert "the result is NaN" in messages[0] and "average=False" in messages[0]
+
+
+def test_all_ignored_labels_give_a_zero_gradient_and_sums_stay_silent():
+    s = ag.Param(np.ones((3, 4)))
+    with pytest.warns(RuntimeWarning, match="nll: nothing to average"):
+        tape = ag.diff(lambda: nn.nll(s, np.full(3, -1)))
+    np.testing.assert_array_equal(ag.grad(tape, s), np.zeros((3, 4)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        total, count = nn.nll(np.zeros((3, 4)), np.full(3, -1), average=False)
+        assert (float(total), count) == (0.0, 0)
+        assert float(nn.bce(np.zeros(0), np.zeros(0), average=False)) == 0.0
+        assert nn.accuracy(np.zeros((3, 4)), np.full(3, -1), average=False) == (0, 0)

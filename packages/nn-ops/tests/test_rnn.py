@@ -310,3 +310,32 @@ def test_rnn_matches_torch():
     np.testing.assert_allclose(r(x), y.detach().numpy(), rtol=1e-10)
     np.testing.assert_allclose(r.h, h.detach().numpy(), rtol=1e-10)
     np.testing.assert_allclose(r.c, c.detach().numpy(), rtol=1e-10)
+
+
+def test_a_backend_kernel_replaces_the_sequence_loop(monkeypatch):
+    from plugrad_nn import _rnn_loop
+
+    calls = []
+
+    def forward(cell, run, h0, c0):
+        calls.append(("forward", cell.kind, run.reverse))
+        return _rnn_loop.run_sequence(cell, run, h0, c0)
+
+    def backward(cell, run, dy, dh, dc, need_dx):
+        calls.append(("backward", cell.kind, run.reverse))
+        return _rnn_loop.backprop_sequence(cell, run, dy, dh, dc, need_dx)
+
+    r = nn.RNN(3, 4, rnn_type="gru", bidirectional=True, atype="float64")
+    x = ag.Param(np.random.default_rng(0).normal(size=(5, 2, 3)))
+    expected = ag.grad(ag.diff(lambda: ag.sum(r(x) ** 2)), x)
+    kernels = B.get("cpu").kernels
+    monkeypatch.setitem(kernels, "rnn_sequence", forward)
+    monkeypatch.setitem(kernels, "rnn_sequence_backward", backward)
+    got = ag.grad(ag.diff(lambda: ag.sum(r(x) ** 2)), x)
+    np.testing.assert_array_equal(got, expected)
+    assert calls == [
+        ("forward", "gru", False),
+        ("forward", "gru", True),
+        ("backward", "gru", False),
+        ("backward", "gru", True),
+    ]

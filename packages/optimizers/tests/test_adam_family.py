@@ -158,3 +158,42 @@ def test_amsgrad_keeps_the_running_max(backend):
     vmax = backend.to_host(s["vmax"])[0]
     want_v = 0.999**2 * 0.001 * 100 + 0.999 * 0.001 * 0.01 + 0.001 * 0.01
     assert vmax == pytest.approx(0.1) and v == pytest.approx(want_v) and v < vmax
+
+
+@pytest.mark.parametrize("kwargs", [{}, CUSTOM], ids=["default", "custom"])
+def test_adam_amsgrad_option_is_amsgrad(kwargs, run, w0, gradients):
+    got = run(po.Adam(amsgrad=True, **kwargs), w0, gradients)
+    np.testing.assert_allclose(got, ref_amsgrad(w0, gradients, **kwargs), rtol=1e-10, atol=1e-13)
+    np.testing.assert_array_equal(got, run(po.AMSGrad(**kwargs), w0, gradients))
+    no_decay = {**kwargs, "weight_decay": 0.0}
+    adamw = run(po.AdamW(amsgrad=True, **no_decay), w0, gradients)
+    np.testing.assert_array_equal(adamw, run(po.AMSGrad(**no_decay), w0, gradients))
+
+
+def test_amsgrad_skips_the_adam_kernel_and_can_be_switched_on(backend, monkeypatch, w0, gradients):
+    opt = po.Adam(lr=0.05)
+    w = backend.asarray(w0.copy())
+    for g in gradients[:5]:
+        po.update(w, backend.asarray(g), opt)
+    opt.amsgrad = True
+    monkeypatch.setitem(backend.kernels, "adam_update", None)  # would fail if called
+    for g in gradients[5:]:
+        po.update(w, backend.asarray(g), opt)
+    # reference: Adam for 5 steps, then the running maximum of v from step 6 on
+    ref, m, v, vmax = w0.copy(), np.zeros_like(w0), np.zeros_like(w0), None
+    for t, g in enumerate(gradients, start=1):
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        if t > 5:
+            vmax = v if vmax is None else np.maximum(vmax, v)
+        den = vmax if t > 5 else v
+        ref = ref - 0.05 * (m / (1 - 0.9**t)) / (np.sqrt(den / (1 - 0.999**t)) + 1e-8)
+    np.testing.assert_allclose(backend.to_host(w), ref, rtol=1e-10, atol=1e-13)
+    assert "vmax" in opt.state[3] and opt.state[3]["count"] == 20
+
+
+def test_rules_saved_before_the_amsgrad_option_load_with_its_default():
+    for cls, want in ((po.ScaleByAdam, False), (po.ScaleByAMSGrad, True)):
+        old = cls.__new__(cls)
+        old.__dict__.update({"beta1": 0.9, "beta2": 0.999, "eps": 1e-8})
+        assert old.amsgrad is want

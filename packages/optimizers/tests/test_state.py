@@ -119,9 +119,10 @@ def test_collection_state_round_trip(backend):
 
 
 def test_every_public_class_is_registered_under_a_stable_name():
+    # Hyper, Link and Joint describe optimizers; they are never saved themselves.
     classes = [getattr(po, n) for n in po.__all__ if isinstance(getattr(po, n), type)]
     for cls in classes:
-        if cls in (po.Hyper, po.Link):
+        if cls in (po.Hyper, po.Link, po.Joint):
             continue
         name = ag.serializable_name(cls)
         assert name == f"plugrad_optim.{cls.__qualname__}"
@@ -248,3 +249,18 @@ def test_adam_kernel_step_counts_and_fallback(backend, monkeypatch):
     po.update(w, backend.asarray(np.ones(2)), opt)
     assert steps == [1, 2, 3, 5]
     assert opt.state[3]["count"] == 5 and opt.state[4]["count"] == 5
+
+
+def test_named_optimizers_document_every_keyword_once():
+    import inspect
+
+    named = [getattr(po, n) for n in po.__all__]
+    named = [c for c in named if isinstance(c, type) and issubclass(c, po.Optimizer)]
+    named = [c for c in named if c is not po.Optimizer]
+    assert len(named) == 12
+    for cls in named:
+        params = list(inspect.signature(cls).parameters)
+        assert params == list(cls().hyperparameters())
+        args = cls.__doc__.split("Args:")[1]
+        for name in params:
+            assert args.count(f"\n        {name}: ") == 1, (cls.__name__, name)

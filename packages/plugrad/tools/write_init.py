@@ -8,18 +8,29 @@ the flat namespace visible to IDEs and type checkers.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from pathlib import Path
 
-# Component import name, attribute on the meta-package. On a name clash the earlier
-# component wins, except where PREFER says otherwise.
-COMPONENTS = [
-    ("plugrad_backends", "backends"),
-    ("plugrad_autograd", "autograd"),
-    ("plugrad_nn", "nn"),
-    ("plugrad_optim", "optim"),
-    ("plugrad_data", "data"),
-    ("plugrad_hyperopt", "hyperopt"),
-]
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "plugrad"
+
+
+def _components() -> tuple[list[tuple[str, str]], set[str]]:
+    """(import name, attribute) of each component, and those kept out of the flat namespace,
+    from ``_components.py``.
+
+    The file is loaded by path: importing ``plugrad`` would run the very ``__init__.py``
+    this script rewrites, which fails while it is out of date.
+    """
+    spec = importlib.util.spec_from_file_location("_components", PACKAGE / "_components.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    components = [(name, attr) for _, name, attr in module.COMPONENTS if attr is not None]
+    return components, module.NAMESPACE_ONLY
+
+
+COMPONENTS, NOT_FLAT = _components()
+# On a name clash the earlier component wins, except where PREFER says otherwise.
 PREFER: dict[str, str] = {}
 LOCAL = ["info", "__version__"]
 
@@ -43,6 +54,8 @@ Example:
 def main() -> None:
     owner: dict[str, str] = {}
     for module, _ in COMPONENTS:
+        if module in NOT_FLAT:
+            continue
         names = importlib.import_module(module).__all__
         for name in names:
             if name in LOCAL:  # the meta-package's own version wins
@@ -68,8 +81,7 @@ def main() -> None:
     lines.append("__all__ = [\n")
     lines.extend(f'    "{n}",\n' for n in everything)
     lines.append("]\n")
-    target = Path(__file__).resolve().parents[1] / "src" / "plugrad" / "__init__.py"
-    target.write_text("".join(lines))
+    (PACKAGE / "__init__.py").write_text("".join(lines))
 
 
 if __name__ == "__main__":

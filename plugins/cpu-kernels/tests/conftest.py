@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import plugrad_cpu_kernels as K
 import pytest
+
+import plugrad_cpu_kernels as K
 
 # Every kernel equals the portable path within these relative tolerances.
 RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}

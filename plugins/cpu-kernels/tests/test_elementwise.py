@@ -169,5 +169,20 @@ def test_gradient_equals_portable(table, threads, matches, name, dtype):
 def test_other_dtypes_are_left_to_the_portable_path(table):
     assert table["tanh"](np.ones(3, np.float16)) is NotImplemented
     assert table["exp"](np.ones(3, np.int64)) is NotImplemented
-    assert table["relu"](np.float32(1.0)) is NotImplemented
+    assert table["relu"](1.0) is NotImplemented  # a Python float
+    assert table["relu"](np.float16(1.0)) is NotImplemented
     assert table["tanh_grad"](np.ones(3), np.ones(3, np.float32), np.ones(3)) is NotImplemented
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["sigm", "gelu", "elu"])
+def test_a_numpy_scalar_gets_the_numbers_of_a_one_element_array(table, name, dtype):
+    # nn's activations promise the same result for 0.3 and [0.3]: both take the kernel
+    x = dtype(0.3)
+    got = table[name](x)
+    assert isinstance(got, np.generic) and got.dtype == np.dtype(dtype)
+    assert got == table[name](np.array([x]))[0]
+    dy, y = dtype(0.7), table[name](x)
+    grad = table[f"{name}_grad"](dy, y, x)
+    assert isinstance(grad, np.generic)
+    assert grad == table[f"{name}_grad"](np.array([dy]), np.array([y]), np.array([x]))[0]

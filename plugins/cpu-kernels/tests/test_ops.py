@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import plugrad_cpu_kernels as K
 import pytest
 
 import plugrad_autograd as ag
 import plugrad_backends as B
+import plugrad_cpu_kernels as K
 import plugrad_nn as nn
 
 pytestmark = pytest.mark.skipif(

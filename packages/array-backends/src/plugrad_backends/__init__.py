@@ -9,6 +9,7 @@ Example:
 
 from ._api import (
     array,
+    array_namespace,
     available,
     current,
     default_dtype,
@@ -24,17 +25,19 @@ from ._api import (
     using,
 )
 from ._backend import Backend
+from ._boundary import PluginInfo, PluginLoadWarning
 from ._errors import BackendError
 from ._info import info
 from ._markers import hookimpl
+from ._random import ThreadGenerators
 from ._registry import (
-    PluginInfo,
-    PluginLoadWarning,
     add_hookspecs,
+    call_hook,
     plugin_manager,
     plugins,
     refresh,
     register,
+    unregister,
 )
 from ._threads import blas_num_threads, set_num_threads
 
@@ -45,10 +48,13 @@ __all__ = [
     "BackendError",
     "PluginInfo",
     "PluginLoadWarning",
+    "ThreadGenerators",
     "add_hookspecs",
     "array",
+    "array_namespace",
     "available",
     "blas_num_threads",
+    "call_hook",
     "current",
     "default_dtype",
     "get",
@@ -66,6 +72,7 @@ __all__ = [
     "set_default_dtype",
     "set_num_threads",
     "to_host",
+    "unregister",
     "use",
     "using",
 ]

@@ -4,21 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from ._backend import Backend
+from ._boundary import attempt, warn
 from ._errors import BackendError
-from ._registry import registry
+from ._registry import backend_of_type, namespace_of_type, registry
 
-_default_name = "cpu"
+_default_name = "cpu"  # the process's default backend: use() and gpu() set it
+# A `with using(...)` block's backend, for the thread (or async task) running the block only.
+_block_default: ContextVar[str | None] = ContextVar("plugrad_block_default", default=None)
+
+
+def _default() -> str:
+    return _block_default.get() or _default_name
+
+
+def _set_default(name: str) -> None:
+    """Set the process's default, and the enclosing ``using`` block's, if any (until it ends)."""
+    global _default_name
+    _default_name = name
+    if _block_default.get() is not None:
+        _block_default.set(name)
+
+
 _default_dtype: np.dtype = np.dtype(np.float32)
-_type_to_backend: dict[type, Backend] = {}
-
-
-def _forget_types() -> None:
-    _type_to_backend.clear()
 
 
 def available() -> list[str]:
@@ -29,7 +43,12 @@ def available() -> list[str]:
         >>> "cpu" in B.available()
         True
     """
-    return [name for name, b in registry().backends.items() if b.is_available()]
+    return [name for name, b in registry().backends.items() if _is_available(b)]
+
+
+def _is_available(backend: Backend) -> bool:
+    available, error = attempt(backend.is_available)  # a plugin's code: it may raise
+    return error is None and bool(available)
 
 
 def registered() -> list[str]:
@@ -37,8 +56,20 @@ def registered() -> list[str]:
     return list(registry().backends)
 
 
-def _lookup(name: str) -> Backend:
-    base = name.split(":", 1)[0]
+def _parse(name: str) -> tuple[str, int | None]:
+    """``"cuda:1"`` -> ``("cuda", 1)``; ``"cpu"`` -> ``("cpu", None)``."""
+    base, sep, index = name.partition(":")
+    if not sep:
+        return base, None
+    try:
+        return base, int(index)
+    except ValueError:
+        raise BackendError(
+            f"plugrad backend name {name!r}: after the ':' comes a device number, e.g. 'cuda:1'"
+        ) from None
+
+
+def _lookup(base: str, name: str) -> Backend:
     backends = registry().backends
     if base not in backends:
         installed = ", ".join(sorted(backends)) or "none"
@@ -49,54 +80,83 @@ def _lookup(name: str) -> Backend:
     return backends[base]
 
 
+def _check_device(backend: Backend, device: int) -> None:
+    devices = backend.devices()
+    if not 0 <= device < max(len(devices), 1):
+        raise BackendError(
+            f"plugrad backend {backend.name!r} has no device {device} (it has "
+            f"{len(devices)} device{'' if len(devices) == 1 else 's'}: "
+            f"{'; '.join(devices) or '-'})"
+        )
+
+
+def _resolve(name: str | Backend | None) -> tuple[Backend, int | None]:
+    """The backend named (available, or an error saying why not) and the device named."""
+    if isinstance(name, Backend):
+        backend, device = name, None
+    else:
+        name = _default() if name is None else name
+        base, device = _parse(name)
+        backend = _lookup(base, name)
+    if not _is_available(backend):
+        reason, _ = attempt(backend.unavailable_reason)
+        raise BackendError(
+            f"plugrad backend {backend.name!r} is installed but cannot run: {reason}"
+        )
+    if device is not None:
+        _check_device(backend, device)
+    return backend, device
+
+
 def get(name: str | Backend | None = None) -> Backend:
     """The backend called ``name`` (``"cpu"``, ``"cuda"``, ``"cuda:1"``); the default if None.
 
+    Asking is all it does: ``get("cuda:1")`` checks that device 1 exists but leaves the
+    active device alone (:func:`use` and :func:`using` change it).
+
     Raises:
-        BackendError: the name is unknown (the message lists the installed backends) or the
-            backend cannot run here (the message says what is missing).
+        BackendError: the name is unknown (the message lists the installed backends), the
+            backend cannot run here (the message says what is missing), or it has no such
+            device.
 
     Example:
         >>> import plugrad_backends as B
         >>> B.get("cpu").name
         'cpu'
     """
-    if isinstance(name, Backend):
-        backend = name
-    else:
-        backend = _lookup(_default_name if name is None else name)
-    if not backend.is_available():
-        raise BackendError(
-            f"plugrad backend {backend.name!r} is installed but cannot run: "
-            f"{backend.unavailable_reason()}"
-        )
-    if isinstance(name, str) and ":" in name:
-        backend.select_device(int(name.split(":", 1)[1]))
-    return backend
+    return _resolve(name)[0]
 
 
 def current() -> Backend:
     """The default backend: where new arrays go when no device is named."""
-    return get(_default_name)
+    return get(_default())
 
 
 def use(name: str) -> Backend:
-    """Make ``name`` the default backend and return it.
+    """Make ``name`` the default backend of the process, and its device the active one.
+
+    Every thread sees the new default, except threads inside a :func:`using` block, whose
+    backend holds until the block ends.
 
     Example:
         >>> import plugrad_backends as B
         >>> B.use("cpu").name
         'cpu'
     """
-    global _default_name
-    backend = get(name)
-    _default_name = backend.name
+    backend, device = _resolve(name)
+    if device is not None:
+        backend.select_device(device)
+    _set_default(backend.name)
     return backend
 
 
 @contextmanager
 def using(name: str) -> Iterator[Backend]:
-    """Make ``name`` the default backend inside a ``with`` block.
+    """Make ``name`` the default backend inside a ``with`` block, in this thread only.
+
+    Other threads keep their default meanwhile. On leaving the block, the previous default
+    and the backend's previous active device are restored (``using("cuda:1")`` inside a
+    program on device 0 goes back to 0).
 
     Example:
         >>> import plugrad_backends as B
@@ -104,27 +164,37 @@ def using(name: str) -> Iterator[Backend]:
         ...     B.array([1.0]).dtype
         dtype('float32')
     """
-    global _default_name
-    previous = _default_name
-    backend = use(name)
+    backend, device = _resolve(name)
+    previous_device = backend.current_device()
+    token = _block_default.set(backend.name)
     try:
+        if device is not None:
+            backend.select_device(device)
         yield backend
     finally:
-        _default_name = previous
+        _block_default.reset(token)
+        if backend.current_device() != previous_device:
+            backend.select_device(previous_device)
 
 
-def _backend_of_type(cls: type) -> Backend | None:
-    backend = _type_to_backend.get(cls)
-    if backend is None:
-        # The most specific match wins: a plugin's ndarray subclass is not the CPU's.
-        best = len(cls.__mro__)
-        for b in registry().backends.values():
-            for t in b.array_types:
-                if issubclass(cls, t) and cls.__mro__.index(t) < best:
-                    best, backend = cls.__mro__.index(t), b
-        if backend is not None:
-            _type_to_backend[cls] = backend
-    return backend
+def array_namespace(*arrays: Any) -> ModuleType:
+    """The array namespace (numpy, cupy, ...) of the given arrays' backend.
+
+    One array of a type seen before costs one dict lookup: this is on every op's path.
+
+    Raises:
+        BackendError: the arrays live on different backends.
+
+    Example:
+        >>> import numpy as np, plugrad_backends as B
+        >>> B.array_namespace(np.zeros(2)).__name__
+        'numpy'
+    """
+    if len(arrays) == 1:
+        xp = namespace_of_type[type(arrays[0])]
+        if xp is not None:
+            return xp
+    return of(*arrays).xp
 
 
 def of(*arrays: Any) -> Backend:
@@ -142,13 +212,9 @@ def of(*arrays: Any) -> Backend:
     """
     found: Backend | None = None
     for x in arrays:
-        b = _type_to_backend.get(type(x))
+        b = backend_of_type[type(x)]
         if b is None:
-            if x is None or isinstance(x, (int, float, complex, bool, list, tuple)):
-                continue
-            b = _backend_of_type(type(x))
-            if b is None:
-                continue
+            continue
         if found is None:
             found = b
         elif b is not found:
@@ -159,7 +225,7 @@ def of(*arrays: Any) -> Backend:
 def _mixed_message(arrays: tuple[Any, ...], op: str | None = None) -> str:
     parts = []
     for x in arrays:
-        b = _backend_of_type(type(x))
+        b = backend_of_type[type(x)]
         if b is not None:
             parts.append(f"{type(x).__name__}{tuple(getattr(x, 'shape', ()))} on {b.name!r}")
     where = f"{op}: " if op else ""
@@ -210,8 +276,13 @@ def array(x: Any, device: str | Backend | None = None, dtype: Any = None) -> Any
         >>> B.array([1, 2], dtype="float64").dtype
         dtype('float64')
     """
-    target = get(device)
-    source = _backend_of_type(type(x))
+    target, index = _resolve(device)
+    with target.on_device(index):
+        return _convert(x, target, dtype)
+
+
+def _convert(x: Any, target: Backend, dtype: Any) -> Any:
+    source = backend_of_type[type(x)]
     if source is None:
         host = np.asarray(x)
         if dtype is None and host.dtype.kind == "f":
@@ -230,14 +301,20 @@ def to_host(x: Any) -> np.ndarray:
         >>> type(B.to_host(B.array([1.0]))).__name__
         'ndarray'
     """
-    source = _backend_of_type(type(x))
+    source = backend_of_type[type(x)]
     if source is None:
         return np.asarray(x)
     return source.to_host(x)
 
 
 def seed(n: int) -> None:
-    """Seed the random generator of every registered, available backend.
+    """Seed the random generator of every registered, available backend, for this thread.
+
+    Generators are per thread: the calling thread gets exactly the stream of seed ``n``
+    (a single-threaded program draws what it always drew), and threads that do not seed
+    their own generator draw from streams spawned from ``n`` with numpy's
+    ``SeedSequence.spawn``, distinct from each other's. For reproducible results in
+    several threads, call ``seed`` at the start of each thread's task.
 
     Example:
         >>> import plugrad_backends as B
@@ -245,9 +322,16 @@ def seed(n: int) -> None:
         >>> B.seed(1); a == B.get("cpu").rng.random()
         True
     """
-    for backend in registry().backends.values():
-        if backend.is_available():
-            backend.seed(n)
+    reg = registry()
+    for name, backend in reg.backends.items():
+        if _is_available(backend):
+            _, error = attempt(lambda b=backend: b.seed(n))
+            if error is not None:  # one backend's broken seed() must not stop the others'
+                warn(
+                    f"plugrad backend {name!r} from distribution "
+                    f"{reg.backend_dist.get(name)!r} could not be seeded ({error}); the "
+                    "other backends were"
+                )
 
 
 def gpu(which: bool | int | None = None) -> int:
@@ -262,18 +346,17 @@ def gpu(which: bool | int | None = None) -> int:
         >>> B.gpu(False)
         -1
     """
-    global _default_name
     if which is None:
         backend = current()
         return backend.current_device() if backend.is_gpu else -1
     if which is False or (not isinstance(which, bool) and which < 0):
-        _default_name = "cpu"
+        _set_default("cpu")
         return -1
-    gpus = [b for b in registry().backends.values() if b.is_gpu and b.is_available()]
+    gpus = [b for b in registry().backends.values() if b.is_gpu and _is_available(b)]
     if not gpus:
         return -1
     backend = gpus[0]
     if not isinstance(which, bool):
         backend.select_device(int(which))
-    _default_name = backend.name
+    _set_default(backend.name)
     return backend.current_device()

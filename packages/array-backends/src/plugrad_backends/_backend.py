@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
@@ -78,7 +79,10 @@ class Backend:
 
     @property
     def rng(self) -> Any:
-        """The backend's random generator (numpy ``Generator`` API)."""
+        """The calling thread's random generator (numpy ``Generator`` API).
+
+        :class:`~plugrad_backends.ThreadGenerators` keeps one per thread, as the CPU's does.
+        """
         raise BackendError(
             f"backend {self.name!r} does not define rng; a backend must provide seed() and rng"
         )
@@ -99,6 +103,26 @@ class Backend:
         """Make ``device`` the active device."""
         if device not in (-1, 0):
             raise ValueError(f"backend {self.name!r} has no device {device}")
+
+    @contextmanager
+    def on_device(self, device: int | None) -> Iterator[None]:
+        """Make ``device`` the active device inside a ``with`` block (None: leave it).
+
+        Example:
+            >>> import plugrad_backends as B
+            >>> with B.get("cpu").on_device(0):
+            ...     B.get("cpu").current_device()
+            -1
+        """
+        previous = self.current_device()
+        if device is None or device == previous:
+            yield
+            return
+        self.select_device(device)
+        try:
+            yield
+        finally:
+            self.select_device(previous)
 
     def __repr__(self) -> str:
         return f"<plugrad backend {self.name!r}>"

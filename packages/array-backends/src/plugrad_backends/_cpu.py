@@ -16,10 +16,14 @@ import scipy.special
 from . import _malloc
 from ._backend import Backend
 from ._markers import hookimpl
+from ._random import ThreadGenerators
 
 
 class CpuBackend(Backend):
     """numpy on the host.
+
+    Its random generator is per thread (see ``_random``): ``pg.seed(n)`` gives the calling
+    thread ``numpy.random.default_rng(n)``, and other threads streams spawned from ``n``.
 
     Creating it tunes glibc's malloc to keep freed memory for reuse (see ``_malloc``;
     ``PLUGRAD_MALLOC=system`` leaves the allocator alone).
@@ -37,23 +41,25 @@ class CpuBackend(Backend):
 
     def __init__(self) -> None:
         super().__init__()
-        self._rng = np.random.default_rng()
+        self._generators = ThreadGenerators(np.random.default_rng)
         self.allocator = _malloc.tune()
 
     def to_host(self, x: Any) -> np.ndarray:
         return np.asarray(x)
 
     def seed(self, n: int) -> None:
-        self._rng = np.random.default_rng(n)
+        self._generators.seed(n)
 
     @property
     def rng(self) -> np.random.Generator:
-        return self._rng
+        return self._generators.get()
 
     def devices(self) -> list[str]:
         return [f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores)"]
 
 
-@hookimpl
+# tryfirst: a third party's backend named "cpu" does not displace this one (it is warned
+# about instead); see _collect for the order.
+@hookimpl(tryfirst=True)
 def plugrad_backends() -> list[Backend]:
     return [CpuBackend()]

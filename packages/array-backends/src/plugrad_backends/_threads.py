@@ -11,8 +11,11 @@ from __future__ import annotations
 import ctypes
 import os
 from functools import cache
+from typing import Any
 
-from ._registry import plugin_manager
+from ._boundary import attempt, warn
+from ._collect import call_order
+from ._registry import registry
 
 # The setter and getter names of the BLAS libraries numpy and scipy ship or link.
 _BLAS_API = (
@@ -71,4 +74,23 @@ def set_num_threads(n: int) -> None:
         raise ValueError(f"set_num_threads: n must be a positive int, got {n!r}")
     for setter, _ in _blas_functions():
         setter(ctypes.c_int(n))
-    plugin_manager().hook.plugrad_set_num_threads(n=n)
+    plugin_results("plugrad_set_num_threads", n=n)
+
+
+def plugin_results(hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    """Call ``hook`` of every plugin now (not cached, unlike ``call_hook``): the state it
+    reports or sets changes while running. ``(plugin name, result)`` pairs, ``None`` left
+    out; a plugin whose hook raises becomes a warning naming it, and the others still run.
+    """
+    reg = registry()
+    results = []
+    for impl in call_order(getattr(reg.manager.hook, hook)):
+        args = [kwargs[name] for name in impl.argnames]
+        result, error = attempt(lambda f=impl.function, a=args: f(*a))
+        if error is None and result is not None:
+            results.append((impl.plugin_name, result))
+        elif error is not None and impl.plugin_name in reg.plugins:
+            reg.failed(impl.plugin_name, f"its {hook} hook raised {error}")
+        elif error is not None:
+            warn(f"plugrad plugin {impl.plugin_name!r} failed: its {hook} hook raised {error}")
+    return results

@@ -32,7 +32,10 @@ def plugrad_backends() -> list[Backend]:
     """Return the backends this plugin provides (instances of :class:`Backend`).
 
     A backend whose device is missing is still returned: it reports ``is_available() ==
-    False`` and says why in ``unavailable_reason()``.
+    False`` and says why in ``unavailable_reason()``. If the hook raises or returns anything
+    else, plugrad warns, naming the plugin's distribution, and keeps the other plugins'
+    backends. Where two plugins name a backend alike, the one pluggy calls first keeps the
+    name (``@hookimpl(tryfirst=True)`` comes first; the CPU backend's hook is marked so).
     """
 
 

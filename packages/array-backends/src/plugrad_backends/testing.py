@@ -12,17 +12,18 @@ from typing import Any
 
 import pytest
 
-from ._api import get, registered
+from ._api import _is_available, get
+from ._boundary import attempt
 from ._registry import registry
 
 
 def _params() -> list[Any]:
     params = []
-    for name in registered():
-        backend = registry().backends[name]
+    for name, backend in registry().backends.items():
         marks = [pytest.mark.cuda] if backend.is_gpu else []
-        if not backend.is_available():
-            reason = f"backend {name!r} unavailable: {backend.unavailable_reason()}"
+        if not _is_available(backend):
+            why, error = attempt(backend.unavailable_reason)  # a plugin's code: it may raise
+            reason = f"backend {name!r} unavailable: {why or error}"
             marks.append(pytest.mark.skip(reason=reason))
         params.append(pytest.param(name, marks=marks, id=name))
     return params

@@ -12,9 +12,11 @@ from plugrad_backends import array, to_host
 
 from . import _operators
 from ._backend import backend_of, run_kernel, xp_of
+from ._checkpoint import checkpoint
 from ._diff import diff, grad, gradloss, params, training, value
 from ._gcheck import gcheck
 from ._higher import hessian, hvp, jacobian
+from ._jvp import jvp
 from ._ops_arith import (
     add,
     bmm,
@@ -35,6 +37,7 @@ from ._ops_arith import (
     subtract,
     where,
 )
+from ._ops_einsum import einsum, tril, triu
 from ._ops_reduce import (
     argmax,
     argmin,
@@ -47,6 +50,7 @@ from ._ops_reduce import (
     prod,
     std,
     sum,
+    unbroadcast,
     var,
 )
 from ._ops_shape import (
@@ -123,15 +127,22 @@ from ._ops_unary import (
 )
 from ._param import Param
 from ._plugins import ops
-from ._primitive import defvjp, primitive, unbroadcast, zerograd
-from ._serialize import serializable, serializable_class, serializable_name
+from ._primitive import OpError, defvjp, defvjp_argnum, primitive, zerograd
+from ._serialize import (
+    serializable,
+    serializable_class,
+    serializable_fields,
+    serializable_name,
+)
 from ._tape import Tape, Value
+from ._walk import walk
 
 _operators.install()
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "OpError",
     "Param",
     "Tape",
     "Value",
@@ -159,6 +170,7 @@ __all__ = [
     "cat1d",
     "cbrt",
     "ceil",
+    "checkpoint",
     "clip",
     "concat",
     "concatenate",
@@ -166,9 +178,11 @@ __all__ = [
     "cosh",
     "cospi",
     "defvjp",
+    "defvjp_argnum",
     "diff",
     "digamma",
     "divide",
+    "einsum",
     "equal",
     "erf",
     "erfc",
@@ -193,6 +207,7 @@ __all__ = [
     "hessian",
     "hvp",
     "jacobian",
+    "jvp",
     "less",
     "less_equal",
     "lgamma",
@@ -226,6 +241,7 @@ __all__ = [
     "scatter_add",
     "serializable",
     "serializable_class",
+    "serializable_fields",
     "serializable_name",
     "sign",
     "sin",
@@ -247,12 +263,15 @@ __all__ = [
     "training",
     "transpose",
     "trigamma",
+    "tril",
+    "triu",
     "trunc",
     "unbroadcast",
     "value",
     "var",
     "vcat",
     "vec",
+    "walk",
     "where",
     "xp_of",
     "zerograd",

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
-from plugrad_backends import Backend, of
+from plugrad_backends import Backend, array_namespace, of
 
 from ._tape import _raw
 
@@ -22,45 +21,36 @@ def backend_of(*arrays: Any) -> Backend:
     return of(*[_raw(a) for a in arrays])
 
 
-# Array type -> namespace, for the one-array case every elementwise op hits: an array's
-# type decides its backend once and for all.
-_NAMESPACES: dict[type, ModuleType] = {}
-
-
-def xp_of(*arrays: Any) -> ModuleType:
-    """The array namespace (numpy, cupy, ...) of the given arrays.
-
-    Example:
-        >>> import numpy as np, plugrad_autograd as ag
-        >>> ag.xp_of(np.zeros(2)).__name__
-        'numpy'
-    """
-    if len(arrays) == 1:
-        xp = _NAMESPACES.get(type(arrays[0]))
-        if xp is not None:
-            return xp
-        xp = of(arrays[0]).xp
-        if hasattr(arrays[0], "dtype"):
-            _NAMESPACES[type(arrays[0])] = xp
-        return xp
-    return of(*arrays).xp
+# The array namespace (numpy, cupy, ...) of an op's raw arrays. It is the backends' own
+# function, not a wrapper: every op calls it, and its per-type cache belongs to the
+# backend registry, which clears it when plugins change (plugrad_backends.refresh).
+xp_of = array_namespace
 
 
 def run_kernel(name: str, portable: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``portable(*args)``, or the kernel ``name`` of ``args[0]``'s backend when it has one.
+    """``portable(*args)``, or the kernel ``name`` of the backend of the first array among
+    ``args`` when that backend has one.
 
-    A kernel plugin fills ``backend.kernels`` (the ``plugrad_kernels`` hook); a kernel
-    returns ``NotImplemented`` for inputs it does not handle (a dtype, a layout), and those
-    run the portable code. Arguments are raw arrays, never boxes.
+    The one dispatch of plugrad's ops to compiled kernels. A kernel plugin fills
+    ``backend.kernels`` (the ``plugrad_kernels`` hook); a kernel takes the portable
+    function's arguments and returns ``NotImplemented`` for inputs it does not handle (a
+    dtype, a layout, an option), and those run the portable code. Arguments are raw arrays
+    (never boxes) and plain values, such as the RNN's cell and run records before their
+    arrays.
 
     Example:
         >>> import numpy as np, plugrad_autograd as ag
         >>> float(ag.run_kernel("no_such_kernel", np.negative, np.ones(1))[0])
         -1.0
     """
-    kernel = of(args[0]).kernels.get(name)
+    first = args[0] if hasattr(args[0], "dtype") else _first_array(args)
+    kernel = of(first).kernels.get(name)
     if kernel is not None:
         out = kernel(*args, **kwargs)
         if out is not NotImplemented:
             return out
     return portable(*args, **kwargs)
+
+
+def _first_array(args: tuple[Any, ...]) -> Any:
+    return next((a for a in args if hasattr(a, "dtype")), None)

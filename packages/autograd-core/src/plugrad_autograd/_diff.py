@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import functools
 import gc
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable
 from typing import Any
 
-from . import _tape
+import numpy as np
+
+from plugrad_backends import array as _to_array
+from plugrad_backends import of
+
+from . import _locks
+from ._backward import backward
+from ._ops_shape import stack
 from ._param import Param
-from ._tape import Box, Tape, Value, _raw, backward
+from ._tape import TAPES, Box, Tape, Value, _raw
+from ._walk import walk
 
 
 def training() -> bool:
@@ -20,11 +29,14 @@ def training() -> bool:
         >>> ag.training()
         False
     """
-    return bool(_tape._active)
+    return bool(TAPES.get())
 
 
 def value(x: Any) -> Any:
     """The array inside a Param, a recorded value or a Tape's result; ``x`` otherwise.
+
+    The array of a recorded value is read-only until its tape is done: writing into it
+    would change the gradient. Use it as a constant, on purpose (no gradient flows).
 
     Example:
         >>> import plugrad_autograd as ag
@@ -33,15 +45,18 @@ def value(x: Any) -> Any:
     """
     if isinstance(x, Tape):
         return _raw(x.value)
+    if isinstance(x, Value):
+        return _raw(x.value)  # read-only while its tape records
     return _raw(x)
 
 
-def diff(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Tape:
+def diff(f: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Tape:
     """Knet's ``@diff``: call ``f(*args, **kwargs)`` while recording, then differentiate.
 
     The result must be a scalar. The returned :class:`Tape` holds it (``value(tape)``) and
     the gradient for every Param it depends on (``grad(tape, param)``). The intermediate
-    values are freed before ``diff`` returns.
+    values are freed before ``diff`` returns. Recording is per thread: ``diff`` may run in
+    several threads at once, each tape seeing only its own thread's operations.
 
     Example:
         >>> import plugrad_autograd as ag
@@ -50,53 +65,72 @@ def diff(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Tape:
         >>> float(ag.value(t)), ag.grad(t, w)
         (5.0, array([ 2., -4.], dtype=float32))
     """
-    tape = Tape(len(_tape._active))
-    _tape._active.append(tape)
-    threshold = _defer_gc()
+    tapes = TAPES.get()
+    tape = Tape(tapes[-1] if tapes else None)
+    token = TAPES.set((*tapes, tape))
+    deferred = _defer_gc() if not tapes else False
     try:
         try:
             result = f(*args, **kwargs)
+            if isinstance(result, Box) and not isinstance(result, Value):
+                result = tape.lift(result)  # f returned a Param itself: d p / d p = 1
         finally:
-            _tape._active.pop()
-            tape.active = False
-            _tape._unlock(tape)
+            TAPES.reset(token)
+            tape.release()
         return _differentiate(tape, result)
     finally:
-        _restore_gc(threshold)
+        if deferred:
+            _restore_gc()
 
 
-def _defer_gc() -> tuple[int, ...] | None:
-    # A recorded step allocates a few small objects per op, all alive until the backward
-    # pass frees them together; the default collector would scan them again and again
-    # (about 15% of a small op's cost). Collect less often while the outermost tape runs.
-    if len(_tape._active) != 1:
-        return None
-    threshold = gc.get_threshold()
-    if threshold[0] and threshold[0] < _GC_THRESHOLD:
-        gc.set_threshold(_GC_THRESHOLD, *threshold[1:])
-        return threshold
-    return None
-
-
-def _restore_gc(threshold: tuple[int, ...] | None) -> None:
-    if threshold is not None:
-        gc.set_threshold(*threshold)
-
-
+# A recorded step allocates a few small objects per op, all alive until the backward pass
+# frees them together; the default collector would scan them again and again (about 15% of
+# a small op's cost). Collect less often while any thread's outermost tape runs.
 _GC_THRESHOLD = 20_000
+_gc_guard = threading.Lock()
+_gc_users = 0
+_gc_saved: tuple[int, ...] | None = None
+
+
+def _defer_gc() -> bool:
+    global _gc_users, _gc_saved
+    with _gc_guard:
+        if _gc_users == 0:
+            threshold = gc.get_threshold()
+            if not threshold[0] or threshold[0] >= _GC_THRESHOLD:
+                return False
+            _gc_saved = threshold
+            gc.set_threshold(_GC_THRESHOLD, *threshold[1:])
+        _gc_users += 1
+        return True
+
+
+def _restore_gc() -> None:
+    global _gc_users, _gc_saved
+    with _gc_guard:
+        _gc_users -= 1
+        if _gc_users == 0 and _gc_saved is not None:
+            gc.set_threshold(*_gc_saved)
+            _gc_saved = None
 
 
 def _differentiate(tape: Tape, result: Any) -> Tape:
     if isinstance(result, Tape):
         result = result.value
-    size = getattr(_raw(result), "size", 1)
+    raw = _raw(result)
+    if not (isinstance(raw, (int, float, complex, np.generic)) or hasattr(raw, "shape")):
+        raise TypeError(
+            f"diff: the function must return a scalar to differentiate (a loss), got "
+            f"{type(raw).__name__}; return it, e.g. `return pg.sum(...)`"
+        )
+    size = getattr(raw, "size", 1)
     if size != 1:
         raise ValueError(
             f"diff: the function must return a scalar to differentiate, got an array of shape "
             f"{tuple(_raw(result).shape)}; reduce it first, e.g. pg.sum(...) or pg.mean(...)"
         )
     if isinstance(result, Value) and result.tape is tape:
-        tape.value = result.value
+        tape.value = result._value
         backward(tape, result)
     else:  # the result does not depend on any Param
         tape.value = result
@@ -143,72 +177,39 @@ def params(x: Any) -> list[Param]:
     """
     if isinstance(x, Tape):
         return [p for p, _ in x.grads.values()]
-    found: list[Param] = []
-    seen: set[int] = set()
-    for p in _walk(x, seen):
-        found.append(p)
-    return found
+    return [obj for _, obj in walk(x) if isinstance(obj, Param)]
 
 
-_LEAVES = (str, bytes, int, float, complex, bool, type(None))
-
-
-def _walk(x: Any, seen: set[int]) -> Iterator[Param]:
-    stack = [x]
-    while stack:
-        obj = stack.pop()
-        if isinstance(obj, _LEAVES) or id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, Param):
-            yield obj
-            continue
-        if isinstance(obj, Box) or _is_array(obj):
-            continue
-        if isinstance(obj, dict):
-            children = list(obj.values())
-        elif isinstance(obj, (list, tuple, set, frozenset)):
-            children = list(obj)
-        elif isinstance(obj, type) or (callable(obj) and not hasattr(obj, "__dict__")):
-            continue
-        else:
-            children = list(getattr(obj, "__dict__", {}).values())
-            for cls in type(obj).__mro__:
-                for slot in getattr(cls, "__slots__", ()):
-                    if slot not in ("__dict__", "__weakref__") and hasattr(obj, slot):
-                        children.append(getattr(obj, slot))
-        stack.extend(reversed(children))
-
-
-def _is_array(obj: Any) -> bool:
-    return (
-        hasattr(obj, "__array_interface__")
-        or hasattr(obj, "__cuda_array_interface__")
-        or hasattr(obj, "__array_namespace__")
-    )
-
-
-def _lift_argument(x: Any) -> Any:
-    if isinstance(x, Param) and _tape._active:
-        return _tape._active[-1].lift(x)
+def _argument(x: Any) -> Any:
+    """An argument of ``grad(f)`` as the array it stands for (a box of an outer tape stays)."""
+    if isinstance(x, Param):
+        tapes = TAPES.get()
+        return tapes[-1].lift(x) if tapes else x._value
+    if isinstance(x, Box):
+        return x
+    if isinstance(x, (list, tuple)) and any(isinstance(e, Box) for e in x):
+        return stack(list(x))
+    if isinstance(x, (bool, int, float, complex, list, tuple, np.generic)):
+        host = np.asarray(x)  # read as numpy would; integers as float64
+        if host.dtype.kind in "biu":
+            host = host.astype(np.float64)
+        return _to_array(host, dtype=host.dtype)
     return x
 
 
 def _temporary_param(x: Any) -> Param:
     p = Param.__new__(Param)
-    p._value = _lift_argument(x)
+    p._value = _argument(x)
     p.opt = None
     return p
 
 
 def _zeros_like(x: Any) -> Any:
-    from plugrad_backends import of
-
     raw = _raw(x)
     return of(raw).xp.zeros_like(raw)
 
 
-def gradloss(f: Callable[..., Any], argnum: int | tuple[int, ...] = 0) -> Callable[..., Any]:
+def gradloss(f: Callable[..., Any], /, argnum: int | tuple[int, ...] = 0) -> Callable[..., Any]:
     """Like :func:`grad` for a function, but the new function returns ``(gradient, loss)``.
 
     Example:
@@ -228,7 +229,13 @@ def gradloss(f: Callable[..., Any], argnum: int | tuple[int, ...] = 0) -> Callab
                 raise TypeError(f"grad: argnum {i} but the function got {len(args)} arguments")
             temps.append(_temporary_param(args[i]))
             args[i] = temps[-1]
-        tape = diff(f, *args, **kwargs)
+        held: dict[int, Any] = {}  # the caller's arrays: never written while f runs
+        for p in temps:
+            _locks.lock(p._value, held)
+        try:
+            tape = diff(f, *args, **kwargs)
+        finally:
+            _locks.release(held)
         grads = []
         for p in temps:
             g = _grad_of(tape, p)
@@ -239,7 +246,7 @@ def gradloss(f: Callable[..., Any], argnum: int | tuple[int, ...] = 0) -> Callab
     return gradient_and_loss
 
 
-def grad(f_or_tape: Any, x: Any = None, argnum: int | tuple[int, ...] = 0) -> Any:
+def grad(f_or_tape: Any, x: Any = None, /, argnum: int | tuple[int, ...] = 0) -> Any:
     """Knet's ``grad``, both forms.
 
     ``grad(tape, param)`` is the gradient recorded by ``diff`` (None if ``param`` took no

@@ -10,6 +10,7 @@ import numpy as np
 from plugrad_backends import to_host
 
 from ._diff import diff, grad, params
+from ._ops_reduce import sum as sum_
 from ._param import Param
 from ._tape import _raw
 
@@ -40,7 +41,6 @@ def gcheck(
         >>> ag.gcheck(lambda: ag.sum(ag.tanh(w) * w))
         True
     """
-    from ._ops_reduce import sum as sum_
 
     kw = kw or {}
     user_f = f

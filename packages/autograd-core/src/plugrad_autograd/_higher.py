@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._diff import grad
+from ._ops_reduce import sum as sum_
 from ._ops_shape import getitem, reshape, stack
 from ._tape import _raw
 
@@ -57,8 +58,6 @@ def hvp(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
         >>> ag.hvp(lambda x: ag.sum(x ** 3))(np.array([1.0, 2.0]), np.array([1.0, 1.0]))
         array([ 6., 12.])
     """
-    from ._ops_reduce import sum as sum_
-
     g = grad(f, argnum=argnum)
 
     def product(*args: Any) -> Any:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from plugrad_backends import to_host
+
 from . import _ops_arith as A
 from . import _ops_reduce as R
 from . import _ops_shape as S
 from ._primitive import REGISTRY
-from ._tape import Box, _active, _raw
+from ._tape import TAPES, Box, _raw
 
 
 def _rev(op: Any) -> Any:
@@ -23,7 +25,9 @@ def _getitem(self: Any, index: Any) -> Any:
     return S.getitem(self, index)
 
 
-def _reshape(self: Any, *shape: Any) -> Any:
+def _reshape(self: Any, *shape: Any, order: str = "C", copy: Any = None) -> Any:
+    if order != "C":
+        raise ValueError(f"reshape: only order='C' (row-major) is supported, got {order!r}")
     return S.reshape(self, shape[0] if len(shape) == 1 else shape)
 
 
@@ -39,12 +43,45 @@ def _iter(self: Any) -> Any:
     return (S.getitem(self, i) for i in range(self.shape[0]))
 
 
+# What to use instead of a numpy function that would turn a recorded value into a plain array.
+_FIXES = {
+    "ravel": "pg.reshape(x, -1) or pg.vec(x)",
+    "reshape": "pg.reshape",
+    "concatenate": "pg.concat",
+    "hstack": "pg.hcat or pg.concat",
+    "vstack": "pg.vcat or pg.concat",
+    "stack": "pg.stack",
+}
+_DEFAULT_FIX = "pg.stack / pg.concat to build arrays, pg.reshape to reshape"
+
+
+class _EscapeError(TypeError):
+    """A recorded value was converted to a plain array inside diff."""
+
+
+def _escape_error(what: str, fix: str = _DEFAULT_FIX) -> _EscapeError:
+    return _EscapeError(
+        f"{what} turns a recorded value into a plain array inside diff, which would drop its "
+        f"gradient silently; use plugrad ops instead ({fix}), or pg.value(x) to use the "
+        f"value as a constant on purpose"
+    )
+
+
 def _array(self: Any, dtype: Any = None, copy: Any = None) -> Any:
-
-    from plugrad_backends import to_host
-
+    if TAPES.get():
+        raise _escape_error("np.array / np.asarray / pg.array", "pg.stack")
     host = to_host(_raw(self))
     return host.astype(dtype) if dtype is not None else host
+
+
+def _array_function(self: Any, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+    # numpy's own implementation: where it calls a box's method (np.sum -> x.sum) it
+    # records; where it converts the box to an array inside diff, name the function.
+    try:
+        return func._implementation(*args, **kwargs)
+    except _EscapeError:
+        fix = _FIXES.get(func.__name__, _DEFAULT_FIX)
+        raise _escape_error(f"numpy.{func.__name__}", fix) from None
 
 
 def _array_ufunc(self: Any, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -53,7 +90,7 @@ def _array_ufunc(self: Any, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
     op = REGISTRY.get(_UFUNC_ALIASES.get(ufunc.__name__, ufunc.__name__))
     if method == "__call__" and op is not None and not kwargs:
         return op(*inputs)
-    if _active and any(isinstance(i, Box) for i in inputs):
+    if TAPES.get() and any(isinstance(i, Box) for i in inputs):
         raise TypeError(
             f"numpy.{ufunc.__name__} is not differentiable inside diff; use the plugrad op "
             f"of the same name (pg.{ufunc.__name__}) or write a primitive"
@@ -64,7 +101,7 @@ def _array_ufunc(self: Any, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
 def _reduce(op: Any, x: Any, axis: Any, keepdims: bool, dtype: Any, out: Any) -> Any:
     # numpy's np.sum(param) calls param.sum(axis=..., dtype=None, out=None): accept those.
     if out is not None or dtype is not None:
-        if _active:
+        if TAPES.get():
             raise TypeError(f"{op.__name__}: dtype= and out= are not differentiable inside diff")
         result = op(_raw(x), axis=axis, keepdims=keepdims)
         if dtype is not None:
@@ -113,6 +150,7 @@ _METHODS: dict[str, Any] = {
     "__bool__": lambda self: bool(_raw(self)),
     "__array__": _array,
     "__array_ufunc__": _array_ufunc,
+    "__array_function__": _array_function,
     "__array_priority__": 1000,
     "shape": property(lambda self: _raw(self).shape),
     "dtype": property(lambda self: _raw(self).dtype),

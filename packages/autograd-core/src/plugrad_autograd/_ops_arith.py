@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from ._backend import xp_of
+from ._ops_shape import expand_dims, swapaxes
+from ._ops_unary import log
 from ._primitive import defvjp, primitive, zerograd
 from ._tape import _raw
 
@@ -62,56 +64,48 @@ def matmul(x: Any, y: Any) -> Any:
 
 
 def _log_positive(x: Any) -> Any:
-    from ._ops_unary import log
-
     return log(where(x > 0, x, 1))
+
+
+def _power_vjp_base(dy: Any, y: Any, a: Any, b: Any) -> Any:
+    # x ** 0 is 1 everywhere: gradient 0, also at x = 0 where b * x ** (b - 1) is 0 * inf.
+    if isinstance(b, (int, float)):
+        return dy * 0 if b == 0 else dy * b * a ** (b - 1)
+    flat = (b == 0) & (a == 0)
+    return where(flat, 0, dy * b * where(flat, 1, a) ** (b - 1))
 
 
 defvjp(add, lambda dy, y, a, b: dy, lambda dy, y, a, b: dy)
 defvjp(subtract, lambda dy, y, a, b: dy, lambda dy, y, a, b: -dy)
 defvjp(multiply, lambda dy, y, a, b: dy * b, lambda dy, y, a, b: dy * a)
 defvjp(divide, lambda dy, y, a, b: dy / b, lambda dy, y, a, b: -dy * y / b)
-defvjp(
-    power,
-    lambda dy, y, a, b: dy * b * a ** (b - 1),
-    lambda dy, y, a, b: dy * y * _log_positive(a),
-)
+defvjp(power, _power_vjp_base, lambda dy, y, a, b: dy * y * _log_positive(a))
 defvjp(negative, lambda dy, y, x: -dy)
 
 
-def _column_major(a: Any) -> bool:
-    """True for a 2-D array stored column-major: a transposed view such as ``W.T``.
-
-    The matmul rules give such an operand's gradient the same order, computing
-    ``(dy.T @ x).T`` rather than ``x.T @ dy``: BLAS reads transposed operands for free, and
-    the transpose's own rule then hands the Param a C-ordered gradient, so the update that
-    follows is a contiguous pass, not a strided one.
-    """
-    raw = _raw(a)
-    flags = getattr(raw, "flags", None)
-    return raw.ndim == 2 and flags is not None and flags.f_contiguous and not flags.c_contiguous
+def _transposed(a: Any) -> bool:
+    """True for a matrix laid out column-major (a transposed view): its gradient is
+    computed transposed too, so that the gradient of ``W`` in ``x @ W.T`` is row-major."""
+    flags = getattr(_raw(a), "flags", None)
+    return a.ndim == 2 and flags is not None and flags.f_contiguous and not flags.c_contiguous
 
 
 def _matmul_vjp_x(dy: Any, y: Any, x: Any, w: Any) -> Any:
-    from ._ops_shape import expand_dims, swapaxes
-
     if w.ndim == 1:
         return dy * w if x.ndim == 1 else expand_dims(dy, -1) * w
     if x.ndim == 1:
         return matmul(w, expand_dims(dy, -1))[..., 0]
-    if _column_major(x) and w.ndim == 2:  # (w @ dy.T).T: x's own memory order
+    if _transposed(x) and dy.ndim == 2:
         return swapaxes(matmul(w, swapaxes(dy, -1, -2)), -1, -2)
     return matmul(dy, swapaxes(w, -1, -2))
 
 
 def _matmul_vjp_w(dy: Any, y: Any, x: Any, w: Any) -> Any:
-    from ._ops_shape import expand_dims, swapaxes
-
     if x.ndim == 1:
         return dy * x if w.ndim == 1 else expand_dims(x, -1) * expand_dims(dy, -2)
     if w.ndim == 1:
         return matmul(swapaxes(x, -1, -2), expand_dims(dy, -1))[..., 0]
-    if _column_major(w) and x.ndim == 2:  # x @ W.T: (dy.T @ x).T, so W's gradient is C-ordered
+    if _transposed(w) and dy.ndim == 2:
         return swapaxes(matmul(swapaxes(dy, -1, -2), x), -1, -2)
     return matmul(swapaxes(x, -1, -2), dy)
 
@@ -150,8 +144,8 @@ def where(condition: Any, x: Any, y: Any) -> Any:
 defvjp(
     where,
     None,
-    lambda dy, out, c, x, y: where(c, dy, 0),
-    lambda dy, out, c, x, y: where(c, 0, dy),
+    lambda dy, out, condition, x, y: where(condition, dy, 0),
+    lambda dy, out, condition, x, y: where(condition, 0, dy),
 )
 
 
@@ -187,6 +181,8 @@ defvjp(
 def clip(x: Any, lo: Any = None, hi: Any = None) -> Any:
     """Limit ``x`` to ``[lo, hi]`` (either may be None); gradient flows inside the range.
 
+    Array bounds get the gradient where they bind (a tie goes to ``x``).
+
     Example:
         >>> import numpy as np, plugrad_autograd as ag
         >>> ag.clip(np.array([-2.0, 0.5, 3.0]), -1, 1)
@@ -204,7 +200,17 @@ def _clip_vjp(dy: Any, y: Any, x: Any, lo: Any = None, hi: Any = None) -> Any:
     return dy * inside
 
 
-defvjp(clip, _clip_vjp)
+def _clip_vjp_lo(dy: Any, y: Any, x: Any, lo: Any = None, hi: Any = None) -> Any:
+    below = x < lo  # ties go to x
+    return dy * (below if hi is None else below & (lo <= hi))
+
+
+def _clip_vjp_hi(dy: Any, y: Any, x: Any, lo: Any = None, hi: Any = None) -> Any:
+    above = x > hi
+    return dy * (above if lo is None else above | (lo > hi))  # numpy: hi wins over lo
+
+
+defvjp(clip, _clip_vjp, _clip_vjp_lo, _clip_vjp_hi)
 
 
 # -- comparisons: no gradient ---------------------------------------------------------------

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._backend import xp_of
+from ._backend import run_kernel, xp_of
+from ._ops_arith import where
+from ._ops_shape import reshape
+from ._ops_unary import abs, exp
 from ._primitive import defvjp, primitive, zerograd
+from ._tape import Box
 
 Axis = int | tuple[int, ...] | None
 
@@ -20,8 +24,6 @@ def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
 
 def _restore(dy: Any, x: Any, axis: Axis, keepdims: bool) -> Any:
     """Give ``dy`` (a reduction's output gradient) back the reduced axes, as size 1."""
-    from ._ops_shape import reshape
-
     if keepdims or x.ndim == 0:
         return dy
     shape = list(x.shape)
@@ -62,9 +64,36 @@ def _broadcast_back(dy: Any, x: Any, axis: Axis, keepdims: bool) -> Any:
 defvjp(sum, lambda dy, y, x, axis=None, keepdims=False: _broadcast_back(dy, x, axis, keepdims))
 
 
-def _unbroadcast_vjp(dy: Any, y: Any, x: Any, shape: tuple[int, ...]) -> Any:
-    from ._primitive import unbroadcast
+def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``g`` over the axes along which an argument of ``shape`` was broadcast.
 
+    Example:
+        >>> import numpy as np, plugrad_autograd as ag
+        >>> ag.unbroadcast(np.ones((4, 2, 3)), (2, 1))
+        array([[12.],
+               [12.]])
+    """
+    if not isinstance(g, Box):  # a bias's gradient: a compiled reduction when there is one
+        return run_kernel("bias_grad", _unbroadcast, g, shape)
+    return _unbroadcast(g, shape)
+
+
+def _unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+    )
+    if len(axes) > 1 and axes[0] == 0:
+        # numpy reduces the leading axis alone (row adds) several times faster than a
+        # set of scattered axes at once: (128, 20, 24, 24) -> (20,) in half the time
+        g = sum(g, axis=0)
+        axes = tuple(a - 1 for a in axes[1:])
+    if axes:
+        g = sum(g, axis=axes)
+    return reshape(g, shape) if g.shape != shape else g
+
+
+def _unbroadcast_vjp(dy: Any, y: Any, x: Any, shape: tuple[int, ...]) -> Any:
     return unbroadcast(dy, x.shape)
 
 
@@ -95,10 +124,25 @@ def var(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Any
 
 
 def std(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Any:
-    """Standard deviation over ``axis`` (``ddof=0`` by default, as numpy)."""
-    from ._ops_unary import sqrt
+    """Standard deviation over ``axis`` (``ddof=0`` by default, as numpy).
 
-    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+    Where it is 0 (one element, or equal ones) its gradient is 0, as PyTorch's, not NaN.
+    """
+    return _root(var(x, axis=axis, ddof=ddof, keepdims=keepdims), 2)
+
+
+@primitive
+def _root(x: Any, n: float) -> Any:
+    # x ** (1/n) for x >= 0, with gradient 0 at 0: the subgradient std and norms take there.
+    return xp_of(x).sqrt(x) if n == 2 else x ** (1.0 / n)
+
+
+def _root_vjp(dy: Any, y: Any, x: Any, n: float) -> Any:
+    positive = x > 0
+    return where(positive, dy * y / (n * where(positive, x, 1)), 0)
+
+
+defvjp(_root, _root_vjp, None)
 
 
 @primitive
@@ -108,8 +152,6 @@ def prod(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
 
 
 def _prod_vjp(dy: Any, y: Any, x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
-    from ._ops_arith import where
-
     # The product of the other elements, right where x has zeros too.
     zero = x == 0
     nonzero_x = where(zero, 1, x)
@@ -163,9 +205,10 @@ def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
 
 
 def _logsumexp_vjp(dy: Any, y: Any, x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
-    from ._ops_unary import exp
-
-    return _restore(dy, x, axis, keepdims) * exp(x - _restore(y, x, axis, keepdims))
+    # Where every element is -inf the result is -inf whatever they are: gradient 0, not NaN.
+    y = _restore(y, x, axis, keepdims)
+    finite = y > -float("inf")
+    return _restore(dy, x, axis, keepdims) * where(finite, exp(x - where(finite, y, 0)), 0)
 
 
 defvjp(logsumexp, _logsumexp_vjp)
@@ -178,18 +221,18 @@ def norm(x: Any, ord: float = 2, axis: Axis = None, keepdims: bool = False) -> A
         >>> import numpy as np, plugrad_autograd as ag
         >>> float(ag.norm(np.array([3.0, 4.0])))
         5.0
-    """
-    from ._ops_unary import abs, sqrt
 
+    At 0 the gradient is 0 (a subgradient, as PyTorch's), not NaN.
+    """
     if ord == 2:
-        return sqrt(sum(x * x, axis=axis, keepdims=keepdims))
+        return _root(sum(x * x, axis=axis, keepdims=keepdims), 2)
     if ord == 1:
         return sum(abs(x), axis=axis, keepdims=keepdims)
     if ord == float("inf"):
         return max(abs(x), axis=axis, keepdims=keepdims)
     if ord == -float("inf"):
         return min(abs(x), axis=axis, keepdims=keepdims)
-    return sum(abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+    return _root(sum(abs(x) ** ord, axis=axis, keepdims=keepdims), ord)
 
 
 @zerograd

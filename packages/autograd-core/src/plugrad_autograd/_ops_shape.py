@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._backend import xp_of
-from ._primitive import defvjp, primitive
-from ._tape import Box, _raw
+from ._primitive import defvjp, defvjp_argnum, primitive
+from ._tape import _raw
 
 
 @primitive
@@ -39,26 +39,10 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Any:
     return x.transpose(axes) if axes is not None else x.transpose()
 
 
-def _in_order_of(g: Any, x: Any) -> Any:
-    """``g`` copied to C order when ``x`` is C-ordered and ``g`` (a raw view) is not.
-
-    A transposed view's gradient comes back transposed; a Param's gradient should come in
-    the Param's own order, or every pass over the pair (the update) is strided.
-    """
-    if isinstance(g, Box) or getattr(g, "ndim", 0) < 2:  # recorded: left to the tape
-        return g
-    x_flags, g_flags = getattr(_raw(x), "flags", None), getattr(g, "flags", None)
-    if x_flags is None or g_flags is None:  # a backend without numpy's flags
-        return g
-    if x_flags.c_contiguous and not g_flags.c_contiguous:
-        return xp_of(g).ascontiguousarray(g)
-    return g
-
-
 defvjp(
     transpose,
-    lambda dy, y, x, axes=None: _in_order_of(
-        transpose(dy, _inverse([a % x.ndim for a in axes]) if axes is not None else None), x
+    lambda dy, y, x, axes=None: transpose(
+        dy, _inverse([a % x.ndim for a in axes]) if axes is not None else None
     ),
 )
 
@@ -74,7 +58,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
     return x.swapaxes(axis1, axis2)
 
 
-defvjp(swapaxes, lambda dy, y, x, a1, a2: _in_order_of(swapaxes(dy, a1, a2), x))
+defvjp(swapaxes, lambda dy, y, x, axis1, axis2: swapaxes(dy, axis1, axis2))
 
 
 @primitive
@@ -184,19 +168,6 @@ def _concatenate(*xs: Any, axis: int = 0) -> Any:
     return xp_of(*xs).concatenate(xs, axis=axis)
 
 
-class _PerArgument:
-    """VJP rules for an op with any number of array arguments: rule(i, dy, y, *xs)."""
-
-    def __init__(self, rule: Any) -> None:
-        self.rule = rule
-
-    def __len__(self) -> int:
-        return 1 << 30
-
-    def __getitem__(self, i: int) -> Any:
-        return lambda dy, y, *xs, **kw: self.rule(i, dy, y, *xs, **kw)
-
-
 def _concat_vjp(i: int, dy: Any, y: Any, *xs: Any, axis: int = 0) -> Any:
     axis = _normalize_axis(axis, dy.ndim)
     start = 0
@@ -206,7 +177,7 @@ def _concat_vjp(i: int, dy: Any, y: Any, *xs: Any, axis: int = 0) -> Any:
     return getitem(dy, index)
 
 
-_concatenate.vjps = _PerArgument(_concat_vjp)  # type: ignore[attr-defined]
+defvjp_argnum(_concatenate, _concat_vjp)
 
 
 def concat(xs: Sequence[Any], axis: int = 0) -> Any:
@@ -243,7 +214,7 @@ def _stack_vjp(i: int, dy: Any, y: Any, *xs: Any, axis: int = 0) -> Any:
     return getitem(dy, (slice(None),) * axis + (i,))
 
 
-_stack.vjps = _PerArgument(_stack_vjp)  # type: ignore[attr-defined]
+defvjp_argnum(_stack, _stack_vjp)
 
 
 def stack(xs: Sequence[Any], axis: int = 0) -> Any:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from plugrad_backends import array as _to_array
-from plugrad_backends import of
+from plugrad_backends import default_dtype, of
 
-from . import _tape
-from ._tape import Box
+from . import _locks, _tape
+from ._tape import TAPES, Box
 
 
 def _is_backend_array(x: Any) -> bool:
@@ -43,7 +43,7 @@ class Param(Box):
         elif not isinstance(value, Box) and not _is_backend_array(value):
             value = _to_array(value)
             if value.dtype.kind in "biu":
-                value = value.astype(_default_float())
+                value = value.astype(default_dtype())
         self._value = value
         self.opt = opt
 
@@ -64,6 +64,26 @@ class Param(Box):
     def __repr__(self) -> str:
         return f"Param({self._value!r})"
 
+    # ``w += 1`` would rebind the name to a recorded value inside diff and leave the Param
+    # untouched: refuse it at once. Outside diff Python falls back to ``w = w + 1``.
+    def __iadd__(self, other: Any) -> Any:
+        return _in_place(self, "+=")
+
+    def __isub__(self, other: Any) -> Any:
+        return _in_place(self, "-=")
+
+    def __imul__(self, other: Any) -> Any:
+        return _in_place(self, "*=")
+
+    def __itruediv__(self, other: Any) -> Any:
+        return _in_place(self, "/=")
+
+    def __ipow__(self, other: Any) -> Any:
+        return _in_place(self, "**=")
+
+    def __imatmul__(self, other: Any) -> Any:
+        return _in_place(self, "@=")
+
     def __reduce__(self) -> Any:
         return (Param, (self._value, self.opt))
 
@@ -71,16 +91,25 @@ class Param(Box):
 _tape.Param = Param
 
 
-def _default_float() -> Any:
-    from plugrad_backends import default_dtype
-
-    return default_dtype()
+def _in_place(p: Param, op: str) -> Any:
+    if TAPES.get():
+        raise RuntimeError(
+            f"w {op} ... on a Param inside diff: the name would be rebound to a recorded value "
+            f"and the Param left unchanged, silently; write `v = w {op[:-1]} ...` for a new "
+            f"value, or update parameters after diff returns (e.g. pg.update)"
+        )
+    return NotImplemented
 
 
 def _refuse_while_recorded(p: Param) -> None:
-    for tape in _tape._active:
+    for tape in TAPES.get():
         if id(p) in tape.lifted:
             raise RuntimeError(
                 "cannot change a Param's value inside diff after it was used: the gradient "
                 "would be silently wrong; update parameters after diff returns"
             )
+    if _locks.locked(_tape._raw(p)):
+        raise RuntimeError(
+            "cannot change a Param's value while diff records it (in this thread or another): "
+            "the gradient would be silently wrong; update parameters after diff returns"
+        )

@@ -12,8 +12,26 @@ from ._primitive import REGISTRY
 plugrad_backends.add_hookspecs(hookspecs)
 
 
+def _named_ops(result: Any) -> dict[str, Any]:
+    """A ``plugrad_ops`` result as ``{name: op}``; raises TypeError naming what is wrong."""
+    if isinstance(result, dict):
+        items = list(result.items())
+    elif isinstance(result, (list, tuple)):
+        items = [(getattr(fn, "__name__", None), fn) for fn in result]
+    else:
+        raise TypeError(f"returned a {type(result).__name__}, not a list or dict of ops")
+    bad = [repr(fn) for name, fn in items if not isinstance(name, str) or not callable(fn)]
+    if bad:
+        raise TypeError(f"returned things that are not named callables: {', '.join(bad)}")
+    return dict(items)
+
+
 class _Ops:
     """Namespace of ops: ``ops.exp``, ``ops.<a plugin's op>``; ``dir(ops)`` lists them.
+
+    The plugins' ops are asked for once and kept until ``plugrad_backends.refresh()`` (which
+    ``register`` calls); a plugin whose ``plugrad_ops`` hook fails is a warning, and the
+    other ops stay.
 
     Example:
         >>> import plugrad_autograd as ag
@@ -22,25 +40,24 @@ class _Ops:
     """
 
     def __init__(self) -> None:
-        self._plugin_ops: dict[str, Any] | None = None
+        self._source: Any = None
+        self._plugin_ops: dict[str, Any] = {}
 
     def _load(self) -> dict[str, Any]:
-        if self._plugin_ops is None:
+        # call_hook's result is cached by the registry until its next refresh, so a new
+        # tuple means the plugins changed.
+        results = plugrad_backends.call_hook("plugrad_ops", _named_ops)
+        if results is not self._source:
             found: dict[str, Any] = {}
-            for result in plugrad_backends.plugin_manager().hook.plugrad_ops():
-                items = (
-                    result.items()
-                    if isinstance(result, dict)
-                    else ((fn.__name__, fn) for fn in result or ())
-                )
-                for name, fn in items:
-                    found[name] = fn
-            self._plugin_ops = found
+            for _, named in results:  # pluggy's call order: the first one keeps a name
+                for name, fn in named.items():
+                    found.setdefault(name, fn)
+            self._source, self._plugin_ops = results, found
         return self._plugin_ops
 
     def refresh(self) -> None:
-        """Forget the plugin ops and ask the plugins again."""
-        self._plugin_ops = None
+        """Ask the plugins again (the same as ``plugrad_backends.refresh()``)."""
+        plugrad_backends.refresh()
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -85,6 +102,7 @@ def _public_functions() -> dict[str, Any]:
         "zerograd",
         "serializable",
         "serializable_class",
+        "serializable_fields",
         "serializable_name",
         "backend_of",
         "xp_of",

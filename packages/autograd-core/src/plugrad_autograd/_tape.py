@@ -1,27 +1,36 @@
-"""The tape: boxes that record operations, and the backward pass that replays them.
+"""The tape: boxes that record operations while ``diff`` runs.
 
 A :class:`Tape` is active while ``diff`` runs its function. Every primitive applied to a
 value boxed on an active tape appends its output :class:`Value` to the tape; the tape's order
-is a topological order, so the backward pass is one reverse loop. Params belong to no tape:
-the first time an active tape meets a Param it gives it a box of its own (``lift``).
+is a topological order, so the backward pass (``_backward``) is one reverse loop. Params
+belong to no tape: the first time an active tape meets a Param it gives it a box of its own
+(``lift``).
 
-Nesting: the tapes form a stack. A box's raw value may itself be a box of an outer tape, and
-the backward pass of an inner tape runs primitives on such values, so outer tapes record it:
-that is how ``grad(grad(f))`` works.
+Nesting: each thread (each ``contextvars`` context) has its own stack of active tapes. A
+box's raw value may itself be a box of an outer tape, and the backward pass of an inner tape
+runs primitives on such values, so outer tapes record it: that is how ``grad(grad(f))``
+works.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
-from plugrad_backends import of
+import numpy as np
 
-# The stack of active tapes, innermost last. Read on every primitive call: keep it a list.
-_active: list[Tape] = []
+from . import _locks
+
+#: The active tapes of this thread (context), innermost last. A tuple, never mutated: each
+#: ``diff`` sets a longer one and resets it, so a copied context cannot see another's tapes.
+TAPES: ContextVar[tuple[Tape, ...]] = ContextVar("plugrad_tapes", default=())
 
 
 class Box:
-    """Common base of :class:`Param` and :class:`Value`: what primitives unwrap."""
+    """Common base of :class:`Param` and :class:`Value`: what primitives unwrap.
+
+    Both keep their array (or the box of an outer tape) in ``_value``.
+    """
 
     __slots__ = ()
 
@@ -35,6 +44,7 @@ class Tape:
 
     __slots__ = (
         "level",
+        "outer",
         "nodes",
         "lifted",
         "lifted_params",
@@ -45,15 +55,16 @@ class Tape:
         "__weakref__",
     )
 
-    def __init__(self, level: int) -> None:
-        self.level = level
+    def __init__(self, outer: Tape | None) -> None:
+        self.outer = outer
+        self.level = 0 if outer is None else outer.level + 1
         self.nodes: list[Value] = []
         self.lifted: dict[int, Value] = {}  # id(param) -> its box on this tape
         self.lifted_params: list[Any] = []
         self.active = True
         self.value: Any = None
         self.grads: dict[int, tuple[Any, Any]] = {}
-        self.locked: list[Any] = []
+        self.locked: dict[int, Any] = {}  # the arrays this tape holds read-only
 
     def lift(self, param: Any) -> Value:
         """The box of ``param`` on this tape, created on first use."""
@@ -65,48 +76,37 @@ class Tape:
         # lift it again, tapes outside it (or at its level) use the box as it is.
         base = raw.tape.level if isinstance(raw, Value) and raw.tape.active else -1
         if self.level - 1 > base:
-            raw = _active[self.level - 1].lift(param)
+            raw = self.outer.lift(param)  # type: ignore[union-attr]
         elif base < 0:
-            _lock(self, raw)  # the outermost tape locks, so inner tapes cannot unlock early
+            _locks.lock(raw, self.locked)
         box = Value(raw, self, None, (), None, ())
         self.lifted[id(param)] = box
         self.lifted_params.append(param)
         return box
 
+    def release(self) -> None:
+        """Stop recording: make the arrays this tape held read-only writable again."""
+        self.active = False
+        _locks.release(self.locked)
+
     def __repr__(self) -> str:
         return f"Tape(value={_raw(self.value)!r}, params={len(self.grads)})"
-
-
-def _lock(tape: Tape, array: Any) -> None:
-    # numpy lets us forbid writes to a recorded Param's array while the tape is active.
-    flags = getattr(array, "flags", None)
-    if flags is not None and getattr(flags, "writeable", False):
-        try:
-            flags.writeable = False
-        except ValueError:
-            return
-        tape.locked.append(array)
-
-
-def _unlock(tape: Tape) -> None:
-    for array in tape.locked:
-        array.flags.writeable = True
-    tape.locked.clear()
 
 
 class Value(Box):
     """A value recorded on a tape: the output of a primitive inside ``diff``.
 
     It behaves like its array (operators, indexing, ``shape``...); ``value(v)`` gives the
-    array. Users meet it only inside the differentiated function.
+    array, read-only while the tape records. Users meet it only inside the differentiated
+    function.
     """
 
-    __slots__ = ("value", "tape", "fn", "args", "kwargs", "parents", "g")
+    __slots__ = ("_value", "tape", "fn", "args", "kwargs", "parents", "g")
 
     def __init__(
-        self, value: Any, tape: Tape, fn: Any, args: tuple, kwargs: Any, parents: tuple
+        self, value: Any, tape: Tape, fn: Any, args: Any, kwargs: Any, parents: Any
     ) -> None:
-        self.value = value
+        self._value = value
         self.tape = tape
         self.fn = fn
         self.args = args
@@ -114,8 +114,15 @@ class Value(Box):
         self.parents = parents
         self.g = None
 
+    @property
+    def value(self) -> Any:
+        """The array (or outer box); read-only while its tape records."""
+        if self.tape.active:
+            _locks.lock(_raw(self._value), self.tape.locked)
+        return self._value
+
     def __repr__(self) -> str:
-        return f"Value({self.value!r})"
+        return f"Value({self._value!r})"
 
     def __setitem__(self, key: Any, val: Any) -> None:
         raise TypeError(
@@ -126,7 +133,7 @@ class Value(Box):
 
 def _raw(x: Any) -> Any:
     while isinstance(x, Box):
-        x = x._value if not isinstance(x, Value) else x.value
+        x = x._value
     return x
 
 
@@ -134,99 +141,67 @@ def _raw(x: Any) -> Any:
 Param: type = Box
 
 
-def record(fn: Any, raw: Any, args: tuple, kwargs: dict) -> Any:
+def record(
+    fn: Any,
+    raw: Any,
+    args: tuple,
+    kwargs: dict,
+    stack: tuple[Tape, ...],
+    # Read on every recorded op: bound here as locals, faster than globals.
+    _Value: type = Value,
+    _Box: type = Box,
+    _constant_types: tuple = (np.ndarray, tuple),
+    _isinstance: Any = isinstance,
+) -> Any:
     """Apply primitive ``fn`` to ``args`` (some of them boxes) and record the result.
 
-    ``raw`` is the undecorated forward. Only the boxes of the innermost tape involved are
-    opened here; boxes of outer tapes stay boxed, so the call recurses into ``fn`` and the
-    outer tapes record it too.
+    ``raw`` is the undecorated forward; ``stack`` is this thread's active tapes. Params are
+    lifted onto the innermost one. The node goes on the innermost tape among the arguments'
+    boxes; only its boxes are opened. Boxes of outer active tapes stay boxed, so the call
+    recurses into ``fn`` and the outer tapes record it too. Boxes of finished tapes are
+    constants. Plain arrays among the arguments are locked read-only while the tape lives.
     """
-    if len(_active) == 1:  # the common case, kept lean: one tape, no nesting
-        tape = _active[0]
-        opened = list(args)
-        parents = []
-        i = 0
-        for a in args:
-            if isinstance(a, Box):
-                if a.__class__ is not Value:  # a Param (or a subclass of it)
-                    box = tape.lifted.get(id(a))
-                    a = tape.lift(a) if box is None else box
-                if a.tape is tape:
-                    parents.append((i, a))
-                    opened[i] = a.value
-                else:
-                    opened[i] = _raw(a)
-            i += 1
-        out = raw(*opened, **kwargs)
-        if not parents:
-            return out
-        node = Value(out, tape, fn, opened, kwargs, parents)
-        tape.nodes.append(node)
-        return node
-    return _record_nested(fn, raw, args, kwargs)
-
-
-def _record_nested(fn: Any, raw: Any, args: tuple, kwargs: dict) -> Any:
-    tape = None
+    top = stack[-1]
     opened = list(args)
-    for i, a in enumerate(args):
-        if isinstance(a, Box):
-            if isinstance(a, Param):
-                a = opened[i] = _active[-1].lift(a)
-            t = a.tape
-            if t.active and (tape is None or t.level > tape.level):
-                tape = t
-    if tape is None:  # only boxes of finished tapes: constants
-        return raw(*[_raw(a) for a in opened], **kwargs)
-    parents = []
+    parents: list[tuple[int, Value]] = []
+    tape = None
     nested = False
-    for i, a in enumerate(opened):
-        if isinstance(a, Value):
-            if a.tape is tape:
-                parents.append((i, a))
-                opened[i] = a.value
-                if isinstance(a.value, Box):
-                    nested = True
-            elif a.tape.active:
-                nested = True
-            else:
-                opened[i] = _raw(a)
+    constants = None  # plain arrays the backward pass may read
+    i = -1
+    for a in args:
+        i += 1
+        if a.__class__ is not _Value:
+            if not _isinstance(a, _Box):
+                if _isinstance(a, _constant_types):  # arrays, tuples of index arrays
+                    constants = [a] if constants is None else [*constants, a]
+                continue
+            box = top.lifted.get(id(a))  # a Param (or a subclass of it)
+            a = top.lift(a) if box is None else box
+        t = a.tape
+        if t is tape:
+            parents.append((i, a))
+            opened[i] = a._value
+            continue
+        if not t.active:  # a value kept from a finished tape: a constant
+            opened[i] = _raw(a)
+            continue
+        if tape is not None:  # boxes of two active tapes: record on the inner one
+            nested = True
+            if t.level < tape.level:
+                continue
+            for j, p in parents:
+                opened[j] = p
+            parents = []
+        tape = t
+        parents.append((i, a))
+        opened[i] = a._value
+    if tape is None:
+        return raw(*opened, **kwargs)
+    if constants is not None or kwargs:
+        _locks.lock_arguments([*(constants or ()), *kwargs.values()], tape.locked)
+    if top.level and not nested:  # an opened value may be a box of an outer tape
+        nested = any(isinstance(o, Box) for o in opened)
     out = fn(*opened, **kwargs) if nested else raw(*opened, **kwargs)
-    node = Value(out, tape, fn, opened, kwargs, tuple(parents))
+    node = Value(out, tape, fn, opened, kwargs, parents)
     tape.nodes.append(node)
     return node
-
-
-def backward(tape: Tape, result: Value) -> None:
-    """Accumulate the gradient of ``result`` into every box of ``tape``, then free the tape."""
-    from ._primitive import unbroadcast
-
-    raw = _raw(result.value)
-    result.g = of(raw).xp.ones_like(raw)
-    nodes = tape.nodes
-    for node in reversed(nodes):
-        g = node.g
-        if g is None or node.fn is None:
-            continue
-        node.g = None
-        vjps = node.fn.vjps
-        y = node.value
-        args = node.args
-        kwargs = node.kwargs
-        for i, parent in node.parents:
-            vjp = vjps[i] if i < len(vjps) else None
-            if vjp is None:
-                continue
-            gi = vjp(g, y, *args, **kwargs) if kwargs else vjp(g, y, *args)
-            if gi is None:
-                continue
-            if gi.shape != parent.value.shape:
-                gi = unbroadcast(gi, parent.value.shape)
-            pg = parent.g
-            parent.g = gi if pg is None else pg + gi
-    for param in tape.lifted_params:
-        tape.grads[id(param)] = (param, tape.lifted[id(param)].g)
-    # Free everything the backward pass needed: the tape keeps only the results.
-    nodes.clear()
-    tape.lifted.clear()
-    tape.lifted_params.clear()

@@ -14,17 +14,20 @@ from ._loader import DataLoader
 from ._minibatch import MiniBatches, minibatch, onehot, seqbatch
 from ._progress import STOP, Progress, progress
 from ._serialize import FORMAT_VERSION, load, save
+from ._text import CharVocab, cache_folder, shakespeare, train_val_split
 
 __version__ = "0.1.0"
 
 __all__ = [
     "FORMAT_VERSION",
     "STOP",
+    "CharVocab",
     "Converge",
     "DataLoader",
     "FileFormatError",
     "MiniBatches",
     "Progress",
+    "cache_folder",
     "converge",
     "digits",
     "load",
@@ -35,4 +38,6 @@ __all__ = [
     "read_idx",
     "save",
     "seqbatch",
+    "shakespeare",
+    "train_val_split",
 ]

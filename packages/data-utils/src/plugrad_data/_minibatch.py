@@ -83,6 +83,27 @@ def _convert(x: Any, to: Conversion) -> Any:
     return to(x)
 
 
+def _check_shard(shard: Any) -> tuple[int, int] | None:
+    if shard is None:
+        return None
+    fix = "pass shard=(rank, world_size), e.g. (pg.distributed.rank(), pg.distributed.world_size())"
+    if (
+        not isinstance(shard, (tuple, list))
+        or len(shard) != 2
+        or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in shard)
+    ):
+        raise TypeError(
+            f"minibatch: shard must be a pair of ints (rank, world_size), got {shard!r}; {fix}"
+        )
+    rank, size = int(shard[0]), int(shard[1])
+    if size < 1 or not 0 <= rank < size:
+        raise ValueError(
+            f"minibatch: shard=(rank, world_size) needs world_size >= 1 and 0 <= rank < "
+            f"world_size, got {shard!r}; {fix}"
+        )
+    return rank, size
+
+
 def _reshape(batch: Any, size: Sequence[int] | None) -> Any:
     if size is None:
         return batch
@@ -101,6 +122,7 @@ class MiniBatches:
     Attributes:
         x, y: the data (``y`` None when not given).
         batchsize, shuffle, partial, xtype, ytype, xsize, ysize: as given to ``minibatch``.
+        shard: ``(rank, world_size)`` or None, as given to ``minibatch``.
         n: the number of instances.
 
     Example:
@@ -121,6 +143,7 @@ class MiniBatches:
         ytype: Conversion,
         xsize: Sequence[int] | None,
         ysize: Sequence[int] | None,
+        shard: tuple[int, int] | None = None,
     ) -> None:
         if isinstance(batchsize, bool) or not isinstance(batchsize, (int, np.integer)):
             raise TypeError(f"minibatch: batchsize must be an int, got {batchsize!r}")
@@ -143,32 +166,44 @@ class MiniBatches:
         _check_conversion(ytype)
         self.xtype, self.ytype = xtype, ytype
         self.xsize, self.ysize = xsize, ysize
+        self.shard = _check_shard(shard)
 
     def __len__(self) -> int:
+        per_step = self.batchsize * (1 if self.shard is None else self.shard[1])
         if self.partial:
-            return math.ceil(self.n / self.batchsize)
-        return self.n // self.batchsize
+            return math.ceil(self.n / per_step)
+        return self.n // per_step
+
+    def _positions(self, k: int) -> slice:
+        """Positions in the pass's order of batch ``k`` (this shard's part of it)."""
+        if self.shard is None:
+            return slice(k * self.batchsize, min((k + 1) * self.batchsize, self.n))
+        # global batch k spans batchsize * world_size positions; rank r takes every
+        # world_size-th of them, starting at r
+        rank, size = self.shard
+        per_step = self.batchsize * size
+        return slice(k * per_step + rank, min((k + 1) * per_step, self.n), size)
 
     def __iter__(self) -> Iterator[Any]:
         order = B.get("cpu").rng.permutation(self.n) if self.shuffle else None
         # index each array with indices on its own backend (a GPU array wants GPU indices)
         xorder = None if order is None else B.of(self.x).xp.asarray(order)
         yorder = None if order is None or self.y is None else B.of(self.y).xp.asarray(order)
-        bs = self.batchsize
         for k in range(len(self)):
-            i, j = k * bs, min((k + 1) * bs, self.n)
-            xids = slice(i, j) if xorder is None else xorder[i:j]
+            where = self._positions(k)
+            xids = where if xorder is None else xorder[where]
             xb = _convert(_reshape(self.x[xids], self.xsize), self.xtype)
             if self.y is None:
                 yield xb
             else:
-                yids = slice(i, j) if yorder is None else yorder[i:j]
+                yids = where if yorder is None else yorder[where]
                 yield xb, _convert(_reshape(self.y[yids], self.ysize), self.ytype)
 
     def __repr__(self) -> str:
         return (
             f"<minibatch: {len(self)} batches of {self.batchsize} from {self.n} instances"
-            f"{', shuffled' if self.shuffle else ''}{', partial' if self.partial else ''}>"
+            f"{', shuffled' if self.shuffle else ''}{', partial' if self.partial else ''}"
+            f"{'' if self.shard is None else f', shard {self.shard[0]} of {self.shard[1]}'}>"
         )
 
 
@@ -182,6 +217,7 @@ def minibatch(
     ytype: Conversion = None,
     xsize: Sequence[int] | None = None,
     ysize: Sequence[int] | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> MiniBatches:
     """Knet's ``minibatch``: an iterable of batches of ``x`` (and ``y``) along axis 0.
 
@@ -192,6 +228,15 @@ def minibatch(
     generator, so ``plugrad_backends.seed(n)`` makes the order reproducible, and a different
     remainder is dropped each pass. Use ``itertools.islice`` for a partial pass and
     ``itertools.chain.from_iterable(itertools.repeat(d, k))`` for ``k`` passes.
+
+    ``shard=(rank, world_size)`` gives the process of that rank its part of every pass, for
+    data-parallel training: each pass's order (the same in every process when they share
+    the seed) is cut into global batches of ``batchsize * world_size`` positions, and rank
+    ``r`` takes positions ``r, r + world_size, ...`` of each, ``batchsize`` of them. So the
+    shards are disjoint, every rank has ``len(d)`` batches, and the ranks' batches ``k``
+    together are batch ``k`` of one process with ``batchsize * world_size``. With
+    ``partial=True`` the shards cover every instance, and a rank's last batch may be smaller
+    or even empty (when fewer instances than ranks remain).
 
     Like Knet, ``minibatch(x, 32)`` (an int in ``y``'s place) means ``batchsize=32``.
 
@@ -207,9 +252,11 @@ def minibatch(
             whole data, its first, instance entry replaced by the batch's length, so
             ``(-1, 784)`` or ``x.shape`` both work).
         ysize: likewise for ``y`` batches.
+        shard: ``(rank, world_size)``: yield only this process's part of each pass.
 
     Raises:
-        ValueError: ``x`` and ``y`` differ in their number of instances, or ``batchsize < 1``.
+        ValueError: ``x`` and ``y`` differ in their number of instances, ``batchsize < 1``,
+            or ``shard`` is not a rank and a world size.
 
     Example:
         >>> import numpy as np
@@ -218,6 +265,8 @@ def minibatch(
         (3, [[0, 1, 2], [3, 4, 5], [6, 7, 8]])
         >>> len(minibatch(np.arange(10), batchsize=3, partial=True))
         4
+        >>> [b.tolist() for b in minibatch(np.arange(10), batchsize=2, shard=(1, 2))]
+        [[1, 3], [5, 7]]
     """
     if isinstance(y, (int, np.integer)) and not isinstance(y, bool):
         if batchsize != 100:
@@ -226,7 +275,7 @@ def minibatch(
                 "batch size once, as minibatch(x, batchsize) or minibatch(x, batchsize=...)"
             )
         y, batchsize = None, int(y)
-    return MiniBatches(x, y, batchsize, shuffle, partial, xtype, ytype, xsize, ysize)
+    return MiniBatches(x, y, batchsize, shuffle, partial, xtype, ytype, xsize, ysize, shard)
 
 
 def seqbatch(x: Any, batchsize: int) -> Any:

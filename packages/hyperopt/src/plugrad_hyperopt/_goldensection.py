@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, MutableMapping, Sequence
 from typing import Any
 
@@ -62,7 +63,9 @@ def goldensection(
     Args:
         f: Function of a tuple of ``n`` floats returning a number. It may return NaN for out
             of range inputs; a NaN counts as ``f0 + df[i]`` (worse than the current point by
-            the expected gain). Exceptions raised by ``f`` propagate.
+            the expected gain). Exceptions raised by ``f`` propagate. A NaN result (``f``
+            NaN at the start, where the search cannot compare) comes with a
+            ``RuntimeWarning``.
         n: Number of dimensions, at least 1.
         dxmin: Smallest step size, > 0.
         accel: Acceleration rate, > 1; the golden ratio is best.
@@ -96,14 +99,25 @@ def goldensection(
             f"got {type(history).__name__}"
         )
 
+    tried: dict[tuple[float, ...], float] = {}  # the points this search asked for
+
     def feval(x: tuple[float, ...]) -> float:
         cached = _lookup(history, x)
-        if cached is not None:
-            return cached
-        fx = float(f(x))
-        history[x] = fx
-        return fx
+        if cached is None:
+            cached = history[x] = float(f(x))
+        tried[x] = cached
+        return cached
 
+    f0, x0 = _search(feval, n, dxmin, accel, verbose)
+    if math.isnan(f0):
+        _warn_nan(f0, x0, len(tried), sum(math.isnan(v) for v in tried.values()))
+    return f0, x0
+
+
+def _search(
+    feval: Callable[[tuple[float, ...]], float], n: int, dxmin: float, accel: float, verbose: bool
+) -> tuple[float, tuple[float, ...]]:
+    """The search loop of :func:`goldensection` (Knet's, step for step)."""
     x0 = (0.0,) * n
     f0 = feval(x0)
     dx = [1.0] * n
@@ -135,6 +149,24 @@ def goldensection(
             if abs(dx[i]) < dxmin:
                 df[i] = -1.0
     return f0, x0
+
+
+def _warn_nan(f0: float, x0: tuple[float, ...], evaluations: int, nans: int) -> None:
+    """A NaN result is no minimum: say why the search ended there."""
+    if nans == evaluations:
+        why = f"f returned NaN at all {evaluations} points tried"
+    else:
+        why = (
+            f"f is NaN at the start, the zero vector, so no other point compared better "
+            f"({nans} of {evaluations} points tried were NaN)"
+        )
+    warnings.warn(
+        f"goldensection: {why}; the result ({f0}, {_fmt(x0)}) is not a minimum. The search "
+        f"starts at x = 0: shift and scale f's input so that x = 0 is a valid setting where "
+        f"f returns a number",
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 def _fmt(values: Sequence[float]) -> str:

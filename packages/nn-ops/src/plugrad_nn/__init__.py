@@ -24,9 +24,11 @@ from ._activations import (
     selu,
     sigm,
     sigmoid,
+    silu,
     softmax,
     softplus,
 )
+from ._attention import scaled_dot_product_attention
 from ._conv import conv4, deconv4
 from ._dropout import dropout
 from ._init import (
@@ -56,23 +58,34 @@ from ._layers import (
     Flatten,
     Graph,
     Identity,
+    KVCache,
     Layer,
     LayerInputError,
+    LayerNorm,
+    Linear,
     MaxPool,
     ModelSummary,
+    MultiheadAttention,
+    PositionalEmbedding,
     Reshape,
+    RMSNorm,
     Sequential,
     Softmax,
+    TransformerBlock,
     automode,
     summary,
     testmode,
     to,
     trainmode,
 )
+from ._layers_linear import linear
 from ._losses import accuracy, bce, logistic, mae, mse, nll, zeroone
 from ._norm import BNMoments, batchnorm, bnmoments, bnparams
+from ._normalization_ops import layer_norm, rms_norm
 from ._pool import pool, unpool
 from ._rnn import RNN, rnnparam, rnnparams
+from ._rope import rope
+from ._sampling import sample
 
 __version__ = "0.1.0"
 
@@ -93,13 +106,20 @@ __all__ = [
     "Flatten",
     "Graph",
     "Identity",
+    "KVCache",
     "Layer",
     "LayerInputError",
+    "LayerNorm",
+    "Linear",
     "MaxPool",
     "ModelSummary",
+    "MultiheadAttention",
+    "PositionalEmbedding",
+    "RMSNorm",
     "Reshape",
     "Sequential",
     "Softmax",
+    "TransformerBlock",
     "accuracy",
     "automode",
     "batchnorm",
@@ -116,7 +136,9 @@ __all__ = [
     "gelu",
     "kaiming_normal",
     "kaiming_uniform",
+    "layer_norm",
     "leaky_relu",
+    "linear",
     "logistic",
     "logp",
     "logsoftmax",
@@ -128,11 +150,16 @@ __all__ = [
     "param0",
     "pool",
     "relu",
+    "rms_norm",
     "rnnparam",
     "rnnparams",
+    "rope",
+    "sample",
+    "scaled_dot_product_attention",
     "selu",
     "sigm",
     "sigmoid",
+    "silu",
     "softmax",
     "softplus",
     "summary",

@@ -17,13 +17,19 @@ from typing import Any
 
 import plugrad_autograd as ag
 
-from ._common import is_box, quiet
+from ._common import is_box, quiet, real_arg, refuse_keywords
 
 _SELU_LAMBDA = 1.0507009873554805
 _SELU_ALPHA = 1.6732632423543778
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _GELU_K = math.sqrt(2.0 / math.pi)
+
+
+def _any_value(_: float) -> bool:
+    return True
+
+
 _GELU_C = 0.044715
 
 
@@ -67,6 +73,7 @@ def leaky_relu(x: Any, alpha: float = 0.01) -> Any:
         >>> nn.leaky_relu(np.array([-1.0, 2.0]), 0.1)
         array([-0.1,  2. ])
     """
+    real_arg("leaky_relu", "alpha", alpha, "a number", _any_value)
     return ag.run_kernel("leaky_relu", _leaky_relu_raw, x, alpha)
 
 
@@ -89,6 +96,7 @@ def elu(x: Any, alpha: float = 1.0) -> Any:
         >>> nn.elu(np.array([0.0, 1.0]))
         array([0., 1.])
     """
+    real_arg("elu", "alpha", alpha, "a number", _any_value)
     return ag.run_kernel("elu", _elu_raw, x, alpha)
 
 
@@ -126,7 +134,7 @@ ag.defvjp(
 
 def _sigm_raw(xp: Any, x: Any) -> Any:
     with quiet(xp):  # exp(-x) overflows to inf for very negative x, giving 1/inf = 0
-        t = xp.exp(-x)
+        t = xp.asarray(xp.exp(-x))  # an array even for 0-d x, so that it can be written
         t += 1
         return xp.reciprocal(t, out=t)
 
@@ -203,18 +211,37 @@ def _gelu_vjp(dy: Any, y: Any, x: Any, approximate: bool | str = False) -> Any:
         t = ag.tanh(_GELU_K * (x + _GELU_C * x * x * x))
         slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _GELU_K * (1 + 3 * _GELU_C * x * x)
         return dy * slope
-    cdf = 0.5 * (1 + ag.erf(x * _SQRT_HALF))
+    # Φ(x) = y / x, which spares recomputing erf (the costly part); Φ(0) = 1/2
+    zero = x == 0
+    cdf = ag.where(zero, 0.5, y / ag.where(zero, 1.0, x))
     return dy * (cdf + x * ag.exp(-0.5 * x * x) * _INV_SQRT_2PI)
 
 
 ag.defvjp(gelu, _kernel_rule("gelu_grad", _gelu_vjp))
 
 
+@ag.primitive
+def silu(x: Any) -> Any:
+    """Sigmoid linear unit (swish) ``x * sigm(x)``.
+
+    Example:
+        >>> import numpy as np, plugrad_nn as nn
+        >>> round(float(nn.silu(np.array(1.0))), 6)
+        0.731059
+    """
+    xp = ag.xp_of(x)
+    with quiet(xp):  # exp(-x) overflows to inf for very negative x, giving x / inf = 0
+        return x / (1 + xp.exp(-x))
+
+
+ag.defvjp(silu, lambda dy, y, x: dy * (sigm(x) * (1 + x - y)))
+
+
 # -- normalizers -----------------------------------------------------------------------------
 
 
 @ag.primitive
-def softmax(x: Any, axis: int | None = -1) -> Any:
+def softmax(x: Any, axis: int | None = -1, **unknown: Any) -> Any:
     """``exp(x)`` normalized to sum 1 along ``axis`` (the class axis, -1, by default).
 
     Stable for large scores (the maximum is subtracted first). ``axis=None`` normalizes the
@@ -225,6 +252,7 @@ def softmax(x: Any, axis: int | None = -1) -> Any:
         >>> nn.softmax(np.array([[1000.0, 1000.0]]))
         array([[0.5, 0.5]])
     """
+    refuse_keywords("softmax", unknown)  # e.g. PyTorch's dim=: say axis=
     return ag.run_kernel("softmax", _softmax_raw, x, axis)
 
 
@@ -258,7 +286,7 @@ ag.defvjp(
 
 
 @ag.primitive
-def logsoftmax(x: Any, axis: int | None = -1) -> Any:
+def logsoftmax(x: Any, axis: int | None = -1, **unknown: Any) -> Any:
     """Log-probabilities ``x - logsumexp(x)`` along ``axis`` (-1 by default), stably.
 
     Example:
@@ -266,6 +294,7 @@ def logsoftmax(x: Any, axis: int | None = -1) -> Any:
         >>> nn.logsoftmax(np.array([[0.0, 0.0]])).round(4)
         array([[-0.6931, -0.6931]])
     """
+    refuse_keywords("logsoftmax", unknown)  # e.g. PyTorch's dim=: say axis=
     return ag.run_kernel("logsoftmax", _logsoftmax_raw, x, axis)
 
 

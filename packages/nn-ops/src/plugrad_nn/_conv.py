@@ -27,7 +27,16 @@ from typing import Any, NamedTuple
 
 import plugrad_autograd as ag
 
-from ._common import Saved, backend_for, op_error, prod, shape_of, spatial
+from ._common import (
+    ArgumentTypeError,
+    Saved,
+    backend_for,
+    is_int,
+    op_error,
+    prod,
+    shape_of,
+    spatial,
+)
 
 # The portable kernels keep the im2col matrix for the filter gradient unless it is larger
 # than this; above it the backward pass rebuilds it rather than hold the memory.
@@ -349,8 +358,12 @@ _LAYOUT = (
 def _config(
     op: str, nd: int, padding: Any, stride: Any, dilation: Any, mode: Any, alpha: Any, groups: Any
 ) -> ConvConfig:
-    if mode not in (0, 1):
-        raise op_error(op, f"mode must be 0 (convolution) or 1 (cross-correlation), got {mode!r}")
+    if not is_int(mode) or mode not in (0, 1):
+        raise op_error(
+            op,
+            f"mode must be 0 (convolution) or 1 (cross-correlation), got {mode!r}",
+            ValueError if is_int(mode) else ArgumentTypeError,
+        )
     if not isinstance(groups, int) or groups < 1:
         raise op_error(op, f"groups must be a positive int, got {groups!r}")
     return ConvConfig(

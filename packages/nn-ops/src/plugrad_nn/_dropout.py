@@ -6,7 +6,7 @@ from typing import Any
 
 import plugrad_autograd as ag
 
-from ._common import backend_for, op_error
+from ._common import backend_for, real_arg
 
 
 def dropout_mask(x: Any, p: float, seed: int | None = None) -> Any:
@@ -37,8 +37,7 @@ def dropout(x: Any, p: float, drop: bool | None = None, seed: int | None = None)
         >>> nn.dropout(x, 0.5, drop=True, seed=1).tolist()
         [0.0, 2.0, 2.0, 2.0, 0.0, 0.0]
     """
-    if not 0 <= p <= 1:
-        raise op_error("dropout", f"p must be a probability in [0, 1], got {p!r}")
+    real_arg("dropout", "p", p, "a probability in [0, 1]", lambda q: 0 <= q <= 1)
     backend_for("dropout", x)
     active = ag.training() if drop is None else bool(drop)
     if not active or p == 0:

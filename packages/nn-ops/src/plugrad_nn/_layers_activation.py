@@ -16,6 +16,8 @@ _ELEMENTWISE: dict[str, Callable[[Any], Any]] = {
     "elu": act.elu,
     "selu": act.selu,
     "gelu": act.gelu,
+    "gelu_tanh": lambda x: act.gelu(x, approximate="tanh"),
+    "silu": act.silu,
     "softplus": act.softplus,
 }
 _VALID = ("identity", *_ELEMENTWISE, "leaky_relu", "leaky_relu:<slope>", "softmax")
@@ -42,22 +44,34 @@ def check_activation(name: str | None, where: str) -> str | None:
     key = name.strip().lower()
     if key == "identity":
         return None
-    if key in _ELEMENTWISE or key in ("leaky_relu", "softmax"):
+    if key in _ELEMENTWISE or key == "softmax" or _leaky_slope(key) is not None:
         return key
-    if key.startswith("leaky_relu:"):
-        try:
-            float(key.split(":", 1)[1])
-        except ValueError:
-            pass
-        else:
-            return key
-    raise ValueError(
+    raise _unknown(name, where)
+
+
+def _unknown(name: Any, where: str) -> ValueError:
+    return ValueError(
         f"{where}: unknown activation {name!r}; valid names: {', '.join(_VALID)} or None"
     )
 
 
+def _leaky_slope(name: str) -> float | None:
+    """The slope of ``"leaky_relu"`` (0.01) or ``"leaky_relu:<slope>"``; None for other names."""
+    if name == "leaky_relu":
+        return 0.01
+    if not name.startswith("leaky_relu:"):
+        return None
+    try:
+        return float(name.split(":", 1)[1])
+    except ValueError:
+        return None
+
+
 def apply_activation(name: str | None, y: Any, axis: int = -1) -> Any:
     """Apply a checked activation to ``y``; softmax normalizes along ``axis``.
+
+    Raises:
+        ValueError: ``name`` is not a valid activation (the message lists the valid ones).
 
     Example:
         >>> import numpy as np
@@ -72,5 +86,7 @@ def apply_activation(name: str | None, y: Any, axis: int = -1) -> Any:
         return f(y)
     if name == "softmax":
         return act.softmax(y, axis=axis)
-    slope = float(name.split(":", 1)[1]) if ":" in name else 0.01
+    slope = _leaky_slope(name) if isinstance(name, str) else None
+    if slope is None:  # e.g. a renamed field in a saved file: never guess
+        raise _unknown(name, "apply_activation")
     return act.leaky_relu(y, slope)

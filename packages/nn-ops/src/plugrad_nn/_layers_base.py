@@ -9,7 +9,10 @@ from typing import Any
 
 import plugrad_autograd as ag
 
-from ._common import shape_of  # noqa: F401  (the layers' shape helper)
+from ._common import (
+    int_arg,
+    shape_of,  # noqa: F401  (the layers' shape helper)
+)
 
 # Functions called as observe(layer, output) after every Layer call; summary() uses this
 # to learn each layer's output shape without knowing how a container wires its layers.
@@ -65,9 +68,13 @@ class Layer:
     """Base class of plugrad's layers: calling a layer runs its ``forward``.
 
     A layer is a plain Python object holding Params; ``plugrad_autograd.params(layer)``
-    finds them. Subclasses implement ``forward`` and may check their input with
-    :meth:`bad_input`. Layers whose behaviour differs between training and testing
-    (BatchNorm, Dropout) have a ``mode`` attribute: None follows
+    finds them. A layer computes in its Params' dtype: a float32 layer given float64 or
+    integer input casts it to float32 first, so that a model keeps the precision, speed
+    and memory it was built with; the input's gradient keeps the input's dtype.
+
+    Subclasses implement ``forward`` and may check their input with :meth:`bad_input`.
+    Layers whose behaviour differs between training and testing (BatchNorm, Dropout) have
+    a ``mode`` attribute: None follows
     ``plugrad_autograd.training()``, True or False fixes it (see ``trainmode``/``testmode``).
 
     Example:
@@ -123,42 +130,32 @@ def describe(obj: Any) -> str:
 
 
 def positive_int(name: str, value: Any, where: str) -> int:
-    """``value`` checked to be a positive int (a layer size), else a ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{where}: {name} must be a positive int, got {value!r}")
-    return int(value)
+    """``value`` checked to be a positive int (a layer size): else a TypeError (not an
+    integer) or a ValueError (below 1) naming it."""
+    return int_arg(where, name, value, 1)
 
 
-_LEAVES = (str, bytes, int, float, complex, bool, type(None), type, ModuleType)
+# What objects() passes over: containers (their items are given), values and code.
+_NOT_HOLDERS = (
+    dict, list, tuple, set, frozenset, ag.Param, ag.Value, type, ModuleType,
+    FunctionType, BuiltinFunctionType, MethodType, partial,
+)  # fmt: skip
 
 
 def objects(model: Any) -> Iterator[Any]:
-    """Every object reachable from ``model`` (itself included), each once.
+    """Every object reachable from ``model`` (itself included) that holds attributes.
 
-    Follows the paths ``plugrad_autograd.params`` follows (attributes, lists, tuples, sets,
-    dict values) but yields the holders, not the Params; arrays, Params, modules and
-    functions are not entered.
+    Follows the paths ``plugrad_autograd.walk`` follows (attributes, lists, tuples, sets,
+    dict values), each object once, but yields only the holders: not the containers, the
+    Params, the arrays, modules or functions.
+
+    Example:
+        >>> import plugrad_nn as nn
+        >>> from plugrad_nn._layers_base import objects
+        >>> model = nn.Sequential(nn.Dense(2, 2), nn.Dropout(0.5))
+        >>> [type(obj).__name__ for obj in objects(model)]
+        ['Sequential', 'Dense', 'Dropout']
     """
-    seen: set[int] = set()
-    stack = [model]
-    while stack:
-        obj = stack.pop()
-        if isinstance(obj, _LEAVES) or id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, (ag.Param, ag.Value)) or hasattr(obj, "dtype"):
-            continue
-        if isinstance(obj, (FunctionType, BuiltinFunctionType, MethodType, partial)):
-            continue
-        if isinstance(obj, dict):
-            children = list(obj.values())
-        elif isinstance(obj, (list, tuple, set, frozenset)):
-            children = list(obj)
-        else:
+    for _, obj in ag.walk(model):
+        if not isinstance(obj, _NOT_HOLDERS) and not hasattr(obj, "dtype"):
             yield obj
-            children = list(getattr(obj, "__dict__", {}).values())
-            for cls in type(obj).__mro__:
-                for slot in getattr(cls, "__slots__", ()):
-                    if slot not in ("__dict__", "__weakref__") and hasattr(obj, slot):
-                        children.append(getattr(obj, slot))
-        stack.extend(reversed(children))

@@ -6,6 +6,7 @@ from typing import Any
 
 import plugrad_autograd as ag
 
+from ._common import bool_arg, in_dtype_of, ints_arg, op_error
 from ._conv import conv4, deconv4
 from ._layers_activation import apply_activation, check_activation
 from ._layers_base import Layer, positive_int, shape_of
@@ -15,23 +16,18 @@ IntOrTuple = int | tuple[int, ...]
 
 
 def _spatial(name: str, value: Any, nd: int, where: str, minimum: int) -> tuple[int, ...]:
-    items = tuple(value) if isinstance(value, (tuple, list)) else (value,) * nd
-    if len(items) != nd or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in items
-    ):
-        raise ValueError(
-            f"{where}: {name} must be an int >= {minimum} or a tuple of {nd} of them "
-            f"(array order, {'(H, W)' if nd == 2 else '(D, H, W)'}), got {value!r}"
-        )
-    return tuple(int(v) for v in items)
+    layout = "(H, W)" if nd == 2 else "(D, H, W)"
+    what = f"an int >= {minimum} or a tuple of {nd} of them (array order, {layout})"
+    items = ints_arg(where, name, value, (1, nd), minimum, what)
+    return items * nd if len(items) == 1 else items
 
 
-def _kernel(kernel_size: Any, where: str) -> tuple[int, ...]:
+def _kernel_size(kernel_size: Any, where: str) -> tuple[int, ...]:
     nd = len(kernel_size) if isinstance(kernel_size, (tuple, list)) else 2
     if nd not in (2, 3):
-        raise ValueError(
-            f"{where}: kernel_size must be an int (2-D), (kH, kW) or (kD, kH, kW), "
-            f"got {kernel_size!r}"
+        raise op_error(
+            where,
+            f"kernel_size must be an int (2-D), (kH, kW) or (kD, kH, kW), got {kernel_size!r}",
         )
     return _spatial("kernel_size", kernel_size, nd, where, 1)
 
@@ -70,7 +66,7 @@ class _ConvBase(Layer):
         where = type(self).__name__
         self.in_channels = positive_int("in_channels", in_channels, where)
         self.out_channels = positive_int("out_channels", out_channels, where)
-        self.kernel_size = _kernel(kernel_size, where)
+        self.kernel_size = _kernel_size(kernel_size, where)
         nd = len(self.kernel_size)
         self.stride = _spatial("stride", stride, nd, where, 1)
         self.padding = _spatial("padding", padding, nd, where, 0)
@@ -147,10 +143,11 @@ class Conv(_ConvBase):
         self._setup(
             in_channels, out_channels, kernel_size, stride, padding, dilation, groups, activation
         )
+        use_bias = bool_arg(type(self).__name__, "bias", bias)
         init = check_init(init, type(self).__name__)
         shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
         self.weight = ag.Param(init_weight(init, shape))
-        self.bias = ag.Param(init_bias(init, self.out_channels, shape)) if bias else None
+        self.bias = ag.Param(init_bias(init, self.out_channels, shape)) if use_bias else None
 
     def forward(self, x: Any) -> Any:
         """Convolve ``x`` (N, in_channels, ...) into (N, out_channels, ...)."""
@@ -165,7 +162,7 @@ class Conv(_ConvBase):
             )
         y = conv4(
             self.weight,
-            x,
+            in_dtype_of(x, self.weight),
             padding=self.padding,
             stride=self.stride,
             dilation=self.dilation,
@@ -219,12 +216,13 @@ class ConvTranspose(_ConvBase):
                 f"ConvTranspose: output_padding {self.output_padding} must be smaller than the "
                 f"stride {self.stride} or the dilation {self.dilation} in every dimension"
             )
+        use_bias = bool_arg(type(self).__name__, "bias", bias)
         init = check_init(init, type(self).__name__)
         # As in PyTorch, the fans come from the weight's layout: its dimension 1
         # (out_channels/groups) times the kernel is the fan in.
         shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
         self.weight = ag.Param(init_weight(init, shape))
-        self.bias = ag.Param(init_bias(init, self.out_channels, shape)) if bias else None
+        self.bias = ag.Param(init_bias(init, self.out_channels, shape)) if use_bias else None
 
     def forward(self, x: Any) -> Any:
         """Transposed convolution of ``x`` (N, in_channels, ...) into (N, out_channels, ...)."""
@@ -248,7 +246,7 @@ class ConvTranspose(_ConvBase):
             )
         y = deconv4(
             self.weight,
-            x,
+            in_dtype_of(x, self.weight),
             padding=self.padding,
             stride=self.stride,
             dilation=self.dilation,

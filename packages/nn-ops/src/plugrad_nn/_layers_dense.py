@@ -6,6 +6,7 @@ from typing import Any
 
 import plugrad_autograd as ag
 
+from ._common import bool_arg, in_dtype_of
 from ._init import gaussian
 from ._layers_activation import apply_activation, check_activation
 from ._layers_base import Layer, positive_int, shape_of
@@ -19,7 +20,9 @@ class Dense(Layer):
     ``weight`` is (in_features, out_features), plugrad's dense layout (Knet's (out, in)
     read row-major; PyTorch's ``Linear.weight`` transposed), and ``bias`` (out_features,).
     An input with more than two axes is flattened to ``(N, -1)`` first (Knet's ``mat``),
-    so a Dense can follow a convolution directly; a 1-D input is one instance.
+    so a Dense can follow a convolution directly; a 1-D input is one instance. To act on
+    the last axis of a sequence (N, T, features), as PyTorch's ``nn.Linear``, use
+    :class:`Linear`.
 
     Args:
         in_features: the number of input features (after flattening).
@@ -51,10 +54,11 @@ class Dense(Layer):
         self.in_features = positive_int("in_features", in_features, "Dense")
         self.out_features = positive_int("out_features", out_features, "Dense")
         self.activation = check_activation(activation, "Dense")
+        use_bias = bool_arg("Dense", "bias", bias)
         init = check_init(init, "Dense")
         shape = (self.in_features, self.out_features)
         self.weight = ag.Param(init_weight(init, shape))
-        self.bias = ag.Param(init_bias(init, self.out_features, shape)) if bias else None
+        self.bias = ag.Param(init_bias(init, self.out_features, shape)) if use_bias else None
 
     def forward(self, x: Any) -> Any:
         """``activation(x @ weight + bias)`` for x of shape (N, in_features) or (N, ...)."""
@@ -63,13 +67,19 @@ class Dense(Layer):
         for n in shape[1:] if len(shape) > 1 else shape:
             features *= n
         if not shape or features != self.in_features:
-            flat = f" ({features} features when flattened)" if len(shape) > 2 else ""
+            flat = ""
+            if len(shape) > 2:  # Knet's mat: everything but the first axis is one instance
+                flat = (
+                    f" ({features} features when flattened to (N, -1)); to act on the last "
+                    f"axis only, as PyTorch's nn.Linear, use Linear({self.in_features}, "
+                    f"{self.out_features})"
+                )
             raise self.bad_input(
                 f"expected input with {self.in_features} features, got shape {shape}{flat}"
             )
         if len(shape) > 2:
             x = ag.reshape(x, (shape[0], features))
-        y = ag.matmul(x, self.weight)
+        y = ag.matmul(in_dtype_of(x, self.weight), self.weight)
         if self.bias is not None:
             y = y + self.bias
         return apply_activation(self.activation, y, axis=-1)

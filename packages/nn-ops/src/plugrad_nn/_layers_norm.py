@@ -6,6 +6,7 @@ from typing import Any
 
 import plugrad_autograd as ag
 
+from ._common import in_dtype_of, real_arg
 from ._dropout import dropout
 from ._layers_base import Layer, positive_int, shape_of
 from ._norm import batchnorm, bnmoments, bnparams
@@ -37,11 +38,10 @@ class BatchNorm(Layer):
     """
 
     def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5) -> None:
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"BatchNorm: momentum must be in [0, 1], got {momentum!r}")
+        momentum = real_arg("BatchNorm", "momentum", momentum, "in [0, 1]", lambda m: 0 <= m <= 1)
         self.num_features = positive_int("num_features", num_features, "BatchNorm")
-        self.eps = float(eps)
-        self.moments = bnmoments(momentum=float(momentum))
+        self.eps = real_arg("BatchNorm", "eps", eps, "a number >= 0", lambda e: e >= 0)
+        self.moments = bnmoments(momentum=momentum)
         self.params = bnparams(num_features)
         self.mode: bool | None = None
 
@@ -53,6 +53,7 @@ class BatchNorm(Layer):
                 f"expected input of shape (N, C), (N, C, H, W) or (N, C, D, H, W) with "
                 f"C = {self.num_features} channels, got shape {shape}"
             )
+        x = in_dtype_of(x, self.params)
         return batchnorm(x, self.moments, self.params, training=self.training(), eps=self.eps)
 
     def __repr__(self) -> str:
@@ -75,9 +76,7 @@ class Dropout(Layer):
     """
 
     def __init__(self, p: float = 0.5) -> None:
-        if not 0 <= p < 1:
-            raise ValueError(f"Dropout: p must be in [0, 1), got {p!r}")
-        self.p = float(p)
+        self.p = real_arg("Dropout", "p", p, "in [0, 1)", lambda q: 0 <= q < 1)
         self.mode: bool | None = None
 
     def forward(self, x: Any) -> Any:

@@ -9,6 +9,7 @@ import numpy as np
 import plugrad_autograd as ag
 import plugrad_backends as B
 
+from ._common import ints_arg
 from ._layers_base import Layer, shape_of
 from ._pool import pool
 
@@ -16,15 +17,9 @@ IntOrTuple = int | tuple[int, ...]
 
 
 def _spatial(name: str, value: Any, where: str, minimum: int) -> IntOrTuple:
-    items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
-    if len(items) not in (1, 2, 3) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in items
-    ):
-        raise ValueError(
-            f"{where}: {name} must be an int >= {minimum} or a tuple of 2 or 3 of them "
-            f"(array order: (H, W) or (D, H, W)), got {value!r}"
-        )
-    return tuple(int(v) for v in items) if isinstance(value, (tuple, list)) else int(value)
+    what = f"an int >= {minimum} or a tuple of 2 or 3 of them (array order: (H, W) or (D, H, W))"
+    items = ints_arg(where, name, value, (1, 2, 3), minimum, what)
+    return items if isinstance(value, (tuple, list)) else items[0]
 
 
 def _text(value: IntOrTuple) -> str:

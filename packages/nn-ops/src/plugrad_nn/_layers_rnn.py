@@ -23,7 +23,9 @@ class _Recurrent(Layer, RNN):
         RNN.__init__(self, input_size, hidden_size, rnn_type=self.rnn_type_fixed, **kwargs)
         self.mode: bool | None = None  # dropout between layers: None follows training()
 
-    def forward(self, x: Any, batch_sizes: Sequence[int] | None = None) -> Any:
+    def forward(
+        self, x: Any, batch_sizes: Sequence[int] | None = None, *, state: Any = None
+    ) -> Any:
         """The last layer's hidden state at every step (see :class:`RNN` for the layouts)."""
         shape = shape_of(x)
         if not shape or len(shape) > 3 or shape[-1] != self.input_size:
@@ -33,7 +35,7 @@ class _Recurrent(Layer, RNN):
                 f"expected input of shape {steps}, (B, {n}) or ({n},) with the {n} input "
                 f"features last, got shape {shape}"
             )
-        return RNN.__call__(self, x, batch_sizes)
+        return RNN.__call__(self, x, batch_sizes, state=state)
 
     def __repr__(self) -> str:
         options = []

@@ -7,6 +7,7 @@ from typing import Any
 import plugrad_autograd as ag
 
 from ._activations import softmax
+from ._common import ArgumentTypeError, ints_arg, is_int, op_error, refuse_keywords
 from ._layers_activation import apply_activation, check_activation
 from ._layers_base import Layer, shape_of
 
@@ -54,12 +55,11 @@ class Reshape(Layer):
     """
 
     def __init__(self, shape: int | tuple[int, ...]) -> None:
-        items = (shape,) if isinstance(shape, int) else tuple(shape)
-        if not all(isinstance(n, int) and (n > 0 or n == -1) for n in items) or items.count(-1) > 1:
-            raise ValueError(
-                f"Reshape: shape must be positive ints with at most one -1, got {shape!r}"
-            )
-        self.shape = tuple(int(n) for n in items)
+        what = "positive ints with at most one -1"
+        items = ints_arg("Reshape", "shape", shape, range(1, 1 << 16), -1, what)
+        if 0 in items or items.count(-1) > 1:
+            raise op_error("Reshape", f"shape must be {what}, got {shape!r}")
+        self.shape = items
 
     def forward(self, x: Any) -> Any:
         """``x`` reshaped to ``(N, *shape)``."""
@@ -113,7 +113,14 @@ class Softmax(Layer):
         [[0.25, 0.25, 0.25, 0.25]]
     """
 
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, axis: int = -1, **unknown: Any) -> None:
+        refuse_keywords("Softmax", unknown)  # e.g. PyTorch's nn.Softmax(dim=1): say axis=
+        if not is_int(axis):
+            raise op_error(
+                "Softmax",
+                f"axis must be an int, got {type(axis).__name__} {axis!r}",
+                ArgumentTypeError,
+            )
         self.axis = int(axis)
 
     def forward(self, x: Any) -> Any:

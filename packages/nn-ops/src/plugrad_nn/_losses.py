@@ -3,17 +3,33 @@
 Class scores are (N, classes) with the class axis last (``axis=-1``), labels are 0-based
 integers of shape (N,), and a label equal to ``ignore_index`` (-1, Knet's 0) skips its
 instance. Any layout works with ``axis``: labels have the scores' shape without that axis.
+
+Nothing to average (an empty batch, or every label ``ignore_index``) gives NaN, as a mean
+of nothing is, with a ``RuntimeWarning`` naming the loss; the gradient is then 0. With
+``average=False`` the same call gives the sum and count, ``(0, 0)``, without a warning.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import plugrad_autograd as ag
 import plugrad_backends as B
 
-from ._common import Saved, backend_for, is_box, no_second_order, op_error, quiet, shape_of
+from ._activations import sigm
+from ._common import (
+    Saved,
+    backend_for,
+    is_box,
+    is_int,
+    no_second_order,
+    op_error,
+    quiet,
+    refuse_keywords,
+    shape_of,
+)
 
 
 def _labels(op: str, scores: Any, labels: Any, axis: int, ignore_index: int) -> tuple:
@@ -22,6 +38,8 @@ def _labels(op: str, scores: Any, labels: Any, axis: int, ignore_index: int) -> 
     shape = tuple(raw.shape)
     if not shape:
         raise op_error(op, "expected class scores with a class axis, got a 0-d array")
+    if not is_int(axis):
+        raise op_error(op, f"axis must be an int, got {type(axis).__name__} {axis!r}", TypeError)
     axis = axis % len(shape)
     classes = shape[axis]
     backend = ag.backend_of(raw)
@@ -52,6 +70,21 @@ def _labels(op: str, scores: Any, labels: Any, axis: int, ignore_index: int) -> 
     return labels, classes, axis
 
 
+def _nothing_to_average(op: str, why: str) -> None:
+    warnings.warn(
+        f"{op}: nothing to average ({why}); the result is NaN and its gradient 0. Skip such "
+        f"batches, or use average=False for the sum and the count",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+
+
+def _why_empty(labels: Any, ignore_index: int) -> str:
+    if not labels.size:
+        return "the batch is empty"
+    return f"all {labels.size} labels are ignore_index={ignore_index}"
+
+
 def _rows(xp: Any, a: Any, axis: int) -> Any:
     """``a`` with the class axis last, as a 2-D (instances, classes) matrix."""
     if axis != a.ndim - 1:
@@ -62,39 +95,55 @@ def _rows(xp: Any, a: Any, axis: int) -> Any:
 # -- nll: one fused softmax cross-entropy primitive ---------------------------------------
 
 
-def _nll_rows(s: Any, picks: Any, keep: Any) -> tuple[Any, Any, Any]:
+def _nll_rows(s: Any, picks: Any, keep: Any, smoothing: float = 0.0) -> tuple[Any, Any, Any]:
     """Per-row losses of rows ``s`` (M, C), with ``exp(s - max)`` and its row sums.
 
-    The portable form of the ``nll_rows`` kernel; rows where ``keep`` is False lose 0.
+    The portable form of the ``nll_rows`` kernel (which has no ``smoothing``); rows where
+    ``keep`` is False lose 0.
     """
     xp = ag.xp_of(s)
     top = s.max(axis=1, keepdims=True)
     e = xp.exp(s - top)
     total = e.sum(axis=1)
     lse = xp.log(total) + top[:, 0]
-    losses = (lse - s[xp.arange(s.shape[0]), picks]) * keep
+    target = s[xp.arange(s.shape[0]), picks]
+    if smoothing:  # the target is (1 - smoothing) one-hot plus smoothing spread evenly
+        target = (1 - smoothing) * target + smoothing * s.mean(axis=1)
+    losses = (lse - target) * keep
     return losses, e, total
 
 
-def _nll_rows_grad(e: Any, total: Any, picks: Any, weight: Any) -> Any:
-    """``(e / total - onehot(picks)) * weight`` per row (the ``nll_rows_grad`` kernel)."""
+def _nll_rows_grad(e: Any, total: Any, picks: Any, weight: Any, smoothing: float = 0.0) -> Any:
+    """``(e / total - target) * weight`` per row (the ``nll_rows_grad`` kernel, which has
+    no ``smoothing``: its target is one-hot)."""
     xp = ag.xp_of(e)
-    p = e / total[:, None]  # softmax minus one-hot
-    p[xp.arange(p.shape[0]), picks] -= 1
+    p = e / total[:, None]  # softmax minus the target
+    p[xp.arange(p.shape[0]), picks] -= 1 - smoothing
+    if smoothing:
+        p -= smoothing / p.shape[1]
     p *= weight[:, None]
     return p
 
 
 @ag.primitive
 def _nll(
-    scores: Any, labels: Any, axis: int, ignore_index: int, average: bool, saved: Saved
+    scores: Any,
+    labels: Any,
+    axis: int,
+    ignore_index: int,
+    average: bool,
+    saved: Saved,
+    smoothing: float = 0.0,
 ) -> Any:
     xp = ag.xp_of(scores)
     s = _rows(xp, scores, axis)
     flat = labels.reshape(-1)
     keep = flat != ignore_index
     picks = xp.where(keep, flat, 0)
-    losses, e, total = ag.run_kernel("nll_rows", _nll_rows, s, picks, keep)
+    if smoothing:  # the kernels know only one-hot targets: the portable rows
+        losses, e, total = _nll_rows(s, picks, keep, smoothing)
+    else:
+        losses, e, total = ag.run_kernel("nll_rows", _nll_rows, s, picks, keep)
     count = int(keep.sum())
     saved.e, saved.total, saved.keep, saved.picks, saved.count = e, total, keep, picks, count
     loss = losses.sum()
@@ -104,13 +153,19 @@ def _nll(
 
 
 @ag.primitive
-def _nll_grad(dy: Any, shape: tuple[int, ...], axis: int, average: bool, saved: Saved) -> Any:
+def _nll_grad(
+    dy: Any, shape: tuple[int, ...], axis: int, average: bool, saved: Saved, smoothing: float = 0.0
+) -> Any:
     xp = ag.xp_of(saved.e)
     weight = saved.keep * dy
     if average and saved.count:
         weight = weight / saved.count
     weight = weight.astype(saved.e.dtype)
-    p = ag.run_kernel("nll_rows_grad", _nll_rows_grad, saved.e, saved.total, saved.picks, weight)
+    rows = (saved.e, saved.total, saved.picks, weight)
+    if smoothing:
+        p = _nll_rows_grad(*rows, smoothing)
+    else:
+        p = ag.run_kernel("nll_rows_grad", _nll_rows_grad, *rows)
     moved = list(shape)
     moved.append(moved.pop(axis))
     p = p.reshape(moved)
@@ -119,8 +174,8 @@ def _nll_grad(dy: Any, shape: tuple[int, ...], axis: int, average: bool, saved: 
 
 ag.defvjp(
     _nll,
-    lambda dy, y, scores, labels, axis, ignore_index, average, saved: _nll_grad(
-        dy, scores.shape, axis, average, saved
+    lambda dy, y, scores, labels, axis, ignore_index, average, saved, smoothing=0.0: _nll_grad(
+        dy, scores.shape, axis, average, saved, smoothing
     ),
 )
 ag.defvjp(_nll_grad, no_second_order("nll"))
@@ -132,6 +187,8 @@ def nll(
     axis: int = -1,
     average: bool = True,
     ignore_index: int = -1,
+    label_smoothing: float = 0.0,
+    **unknown: Any,
 ) -> Any:
     """Knet's ``nll``: negative log-likelihood of ``labels`` under ``softmax(scores)``.
 
@@ -140,7 +197,12 @@ def nll(
     instances, or ``(total, count)`` with ``average=False``. The second form
     ``nll(model, data)`` sums ``nll(model(x), y)`` over the ``(x, y)`` pairs of ``data``
     and averages over all instances. The log-softmax and its gradient (softmax minus
-    one-hot) are one fused, stable primitive.
+    one-hot) are one fused, stable primitive. ``label_smoothing`` (in [0, 1]) compares
+    with ``(1 - label_smoothing)`` one-hot plus ``label_smoothing / classes`` everywhere,
+    as PyTorch's ``cross_entropy`` (Szegedy et al. 2016, arXiv:1512.00567).
+
+    With nothing to average (every label ``ignore_index``, an empty batch or data) the mean
+    is NaN, with a ``RuntimeWarning``, and the gradient 0.
 
     Example (Knet's, its expression is exactly 2.11e-5):
         >>> import numpy as np, plugrad_nn as nn
@@ -148,16 +210,27 @@ def nll(
         >>> f"{float(nn.nll(scores, [0, 1])):.3e}"
         '2.110e-05'
     """
+    refuse_keywords("nll", unknown)  # e.g. PyTorch's dim=: say axis=
     if callable(scores):
         return _over_data(
-            nll, scores, labels, axis=axis, ignore_index=ignore_index, average=average
+            nll,
+            scores,
+            labels,
+            axis=axis,
+            ignore_index=ignore_index,
+            average=average,
+            label_smoothing=label_smoothing,
         )
+    if not 0 <= label_smoothing <= 1:
+        raise op_error("nll", f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
     backend_for("nll", scores)
     labels, _, axis = _labels("nll", scores, labels, axis, ignore_index)
+    keep = int((labels != ignore_index).sum())
     if not average:
-        keep = int((labels != ignore_index).sum())
-        return _nll(scores, labels, axis, ignore_index, False, Saved()), keep
-    return _nll(scores, labels, axis, ignore_index, True, Saved())
+        return _nll(scores, labels, axis, ignore_index, False, Saved(), label_smoothing), keep
+    if not keep:
+        _nothing_to_average("nll", _why_empty(labels, ignore_index))
+    return _nll(scores, labels, axis, ignore_index, True, Saved(), label_smoothing)
 
 
 def _over_data(
@@ -169,7 +242,10 @@ def _over_data(
         total, count = total + t, count + c
     if not average:
         return total, count
-    return total / count if count else float("nan")
+    if not count:
+        _nothing_to_average(fn.__name__, "the data has no instances")
+        return float("nan")
+    return total / count
 
 
 def accuracy(
@@ -178,17 +254,22 @@ def accuracy(
     axis: int = -1,
     average: bool = True,
     ignore_index: int = -1,
+    **unknown: Any,
 ) -> Any:
     """Knet's ``accuracy``: the fraction of instances whose highest score is the label.
 
     Returns a float, or ``(correct, count)`` with ``average=False``; instances labelled
     ``ignore_index`` are skipped. ``accuracy(model, data)`` pools all ``(x, y)`` of ``data``.
 
+    With nothing to count (every label ``ignore_index``, an empty batch) the fraction is NaN,
+    with a ``RuntimeWarning``.
+
     Example:
         >>> import numpy as np, plugrad_nn as nn
         >>> nn.accuracy(np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), [1, 1, 1])
         0.6666666666666666
     """
+    refuse_keywords("accuracy", unknown)  # e.g. PyTorch's dim=: say axis=
     if callable(scores):
         return _over_data(
             accuracy, scores, labels, axis=axis, ignore_index=ignore_index, average=average
@@ -201,7 +282,10 @@ def accuracy(
     count = int(keep.sum())
     if not average:
         return correct, count
-    return correct / count if count else float("nan")
+    if not count:
+        _nothing_to_average("accuracy", _why_empty(labels, ignore_index))
+        return float("nan")
+    return correct / count
 
 
 def zeroone(
@@ -210,14 +294,18 @@ def zeroone(
     axis: int = -1,
     average: bool = True,
     ignore_index: int = -1,
+    **unknown: Any,
 ) -> Any:
     """Knet's ``zeroone`` loss: ``1 - accuracy`` (``(wrong, count)`` with ``average=False``).
+
+    NaN, with a ``RuntimeWarning``, when nothing is counted (as :func:`accuracy`).
 
     Example:
         >>> import numpy as np, plugrad_nn as nn
         >>> nn.zeroone(np.array([[0.1, 0.9], [0.8, 0.2]]), [1, 1])
         0.5
     """
+    refuse_keywords("zeroone", unknown)  # e.g. PyTorch's dim=: say axis=
     result = accuracy(scores, labels, axis=axis, average=average, ignore_index=ignore_index)
     if not average:
         correct, count = result
@@ -250,7 +338,29 @@ def _bce(scores: Any, labels: Any, average: bool) -> Any:
     xp = ag.xp_of(scores)
     with quiet(xp):
         losses = xp.maximum(scores, 0) - labels * scores + xp.log1p(xp.exp(-xp.abs(scores)))
-    return losses.mean() if average else losses.sum()
+    return _reduce(xp, losses, average)
+
+
+def _reduce(xp: Any, losses: Any, average: bool) -> Any:
+    if not average:
+        return losses.sum()
+    return losses.mean() if losses.size else xp.asarray(xp.nan, dtype=losses.dtype)
+
+
+def _check_labels(op: str, labels: Any, valid: str, ok: Callable[[Any, Any], Any]) -> None:
+    """Refuse ``labels`` where ``ok(xp, values)`` is not all true, naming the valid ones."""
+    raw = ag.value(labels)
+    if not getattr(raw, "size", 1):
+        return
+    xp = ag.xp_of(raw)
+    if not bool(xp.all(ok(xp, raw))):
+        lo, hi = float(xp.min(raw)), float(xp.max(raw))
+        raise op_error(op, f"labels must be {valid}; got values in [{lo}, {hi}]")
+
+
+def _warn_if_empty(op: str, scores: Any, average: bool) -> None:
+    if average and not getattr(ag.value(scores), "size", 1):
+        _nothing_to_average(op, "the batch is empty")
 
 
 def _count(average: bool, shape: tuple[int, ...]) -> float:
@@ -260,15 +370,9 @@ def _count(average: bool, shape: tuple[int, ...]) -> float:
     return 1.0 / n if average else 1.0
 
 
-def _sigm(x: Any) -> Any:
-    from ._activations import sigm
-
-    return sigm(x)
-
-
 ag.defvjp(
     _bce,
-    lambda dy, y, s, t, average: dy * (_sigm(s) - t) * _count(average, s.shape),
+    lambda dy, y, s, t, average: dy * (sigm(s) - t) * _count(average, s.shape),
     lambda dy, y, s, t, average: -dy * s * _count(average, s.shape),
 )
 
@@ -279,25 +383,36 @@ def bce(scores: Any, labels: Any, average: bool = True) -> Any:
     Computed stably as ``max(0, s) - y*s + log1p(exp(-|s|))``, averaged over all elements
     (summed with ``average=False``).
 
+    Labels outside [0, 1] (e.g. 2, or -1 meant for :func:`logistic`) raise ValueError. An
+    empty batch averages to NaN, with a ``RuntimeWarning``.
+
     Example:
         >>> import numpy as np, plugrad_nn as nn
         >>> round(float(nn.bce(np.array([0.0, 100.0]), np.array([1.0, 1.0]))), 4)
         0.3466
     """
     backend_for("bce", scores, labels)
-    return _bce(scores, _targets("bce", scores, labels), average)
+    labels = _targets("bce", scores, labels)
+    _check_labels(
+        "bce",
+        labels,
+        "in [0, 1] (0 or 1, or a probability as a soft label); for labels -1 and 1 use logistic",
+        lambda xp, t: (t >= 0) & (t <= 1),
+    )
+    _warn_if_empty("bce", scores, average)
+    return _bce(scores, labels, average)
 
 
 @ag.primitive
 def _logistic(scores: Any, labels: Any, average: bool) -> Any:
-    losses = ag.xp_of(scores).logaddexp(0, -labels * scores)
-    return losses.mean() if average else losses.sum()
+    xp = ag.xp_of(scores)
+    return _reduce(xp, xp.logaddexp(0, -labels * scores), average)
 
 
 ag.defvjp(
     _logistic,
-    lambda dy, y, s, t, average: -dy * t * _sigm(-t * s) * _count(average, s.shape),
-    lambda dy, y, s, t, average: -dy * s * _sigm(-t * s) * _count(average, s.shape),
+    lambda dy, y, s, t, average: -dy * t * sigm(-t * s) * _count(average, s.shape),
+    lambda dy, y, s, t, average: -dy * s * sigm(-t * s) * _count(average, s.shape),
 )
 
 
@@ -306,17 +421,30 @@ def logistic(scores: Any, labels: Any, average: bool = True) -> Any:
 
     Averaged over all elements (summed with ``average=False``).
 
+    Labels other than -1 and 1 (e.g. 0 meant for :func:`bce`) raise ValueError. An empty
+    batch averages to NaN, with a ``RuntimeWarning``.
+
     Example:
         >>> import numpy as np, plugrad_nn as nn
         >>> round(float(nn.logistic(np.array([0.0, 100.0]), np.array([1.0, -1.0]))), 4)
         50.3466
     """
     backend_for("logistic", scores, labels)
-    return _logistic(scores, _targets("logistic", scores, labels), average)
+    labels = _targets("logistic", scores, labels)
+    _check_labels(
+        "logistic",
+        labels,
+        "-1 or 1; for labels 0 and 1 use bce",
+        lambda xp, t: xp.abs(t) == 1,
+    )
+    _warn_if_empty("logistic", scores, average)
+    return _logistic(scores, labels, average)
 
 
 def mse(scores: Any, targets: Any, average: bool = True) -> Any:
     """Mean squared error ``mean((scores - targets)**2)`` (the sum with ``average=False``).
+
+    An empty batch averages to NaN, with a ``RuntimeWarning``.
 
     Example:
         >>> import numpy as np, plugrad_nn as nn
@@ -325,11 +453,13 @@ def mse(scores: Any, targets: Any, average: bool = True) -> Any:
     """
     backend_for("mse", scores, targets)
     d = scores - _targets("mse", scores, targets, "targets")
-    return ag.mean(d * d) if average else ag.sum(d * d)
+    return _mean_or_sum("mse", d * d, average)
 
 
 def mae(scores: Any, targets: Any, average: bool = True) -> Any:
     """Mean absolute error ``mean(|scores - targets|)`` (the sum with ``average=False``).
+
+    An empty batch averages to NaN, with a ``RuntimeWarning``.
 
     Example:
         >>> import numpy as np, plugrad_nn as nn
@@ -338,4 +468,13 @@ def mae(scores: Any, targets: Any, average: bool = True) -> Any:
     """
     backend_for("mae", scores, targets)
     d = ag.abs(scores - _targets("mae", scores, targets, "targets"))
-    return ag.mean(d) if average else ag.sum(d)
+    return _mean_or_sum("mae", d, average)
+
+
+def _mean_or_sum(op: str, losses: Any, average: bool) -> Any:
+    if not average:
+        return ag.sum(losses)
+    if getattr(ag.value(losses), "size", 1):
+        return ag.mean(losses)
+    _nothing_to_average(op, "the batch is empty")
+    return ag.sum(losses) * float("nan")

@@ -14,7 +14,16 @@ from typing import Any
 import plugrad_autograd as ag
 import plugrad_backends as B
 
-from ._common import Saved, backend_for, no_second_order, op_error, resolve_atype, shape_of
+from ._common import (
+    Saved,
+    backend_for,
+    int_arg,
+    no_second_order,
+    op_error,
+    real_arg,
+    resolve_atype,
+    shape_of,
+)
 
 
 @ag.serializable
@@ -104,6 +113,7 @@ def bnmoments(
         >>> m.mean.shape, m.var.shape
         ((1, 3), (1, 3))
     """
+    real_arg("bnmoments", "momentum", momentum, "in [0, 1]", lambda m: 0 <= m <= 1)
     return BNMoments(momentum, mean, var, meaninit, varinit)
 
 
@@ -117,8 +127,7 @@ def bnparams(channels: int, atype: Any = None) -> ag.Param:
         >>> nn.bnparams(2).value
         array([1., 1., 0., 0.], dtype=float32)
     """
-    if not isinstance(channels, int) or channels < 1:
-        raise op_error("bnparams", f"channels must be a positive int, got {channels!r}")
+    channels = int_arg("bnparams", "channels", channels)
     backend, dtype = resolve_atype(atype, "bnparams")
     xp = backend.xp
     return ag.Param(
@@ -229,6 +238,7 @@ def batchnorm(
             f"params must be the vector [gamma; beta] of length 2C = {2 * channels} for x of "
             f"shape {shape}, got shape {shape_of(params)}; create it with bnparams({channels})",
         )
+    real_arg("batchnorm", "eps", eps, "a number >= 0", lambda e: e >= 0)
     axes = (0, *range(2, len(shape)))
     stat_shape = (1, channels) + (1,) * (len(shape) - 2)
     training = ag.training() if training is None else bool(training)

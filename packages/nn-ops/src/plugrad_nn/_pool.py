@@ -24,7 +24,17 @@ from typing import Any, NamedTuple
 
 import plugrad_autograd as ag
 
-from ._common import Saved, backend_for, op_error, prod, recording, shape_of, spatial
+from ._common import (
+    ArgumentTypeError,
+    Saved,
+    backend_for,
+    is_int,
+    op_error,
+    prod,
+    recording,
+    shape_of,
+    spatial,
+)
 from ._conv import _crop, _pad
 
 
@@ -336,7 +346,9 @@ def _pool_dx_dy(g: Any, _: Any, dy: Any, x: Any, y: Any, x_shape: Any, cfg: Pool
 
 
 ag.defvjp(_pool, lambda g, y, x, cfg, saved: _pool_dx(g, x, y, x.shape, cfg, saved))
-ag.defvjp(_pool_dx, _pool_dx_dy)
+# dx moves with x and y only where the pooling's choice of maxima changes: zero almost
+# everywhere, so their rules are declared None (no gradient), not left undeclared.
+ag.defvjp(_pool_dx, _pool_dx_dy, None, None)
 ag.defvjp(_maxpool_select, lambda dy, y, g, x, cfg: _maxpool_route(dy, x, cfg))
 ag.defvjp(_maxpool_route, lambda g, y, dy, x, cfg: _maxpool_select(g, x, cfg))
 
@@ -350,11 +362,12 @@ def _config(op: str, x_shape: tuple[int, ...], window: Any, padding: Any, stride
             op, f"expected x of shape (N, C, H, W) or (N, C, D, H, W), got shape {x_shape}"
         )
     nd = len(x_shape) - 2
-    if mode not in (0, 1, 2, 3):
+    if not is_int(mode) or mode not in (0, 1, 2, 3):
         raise op_error(
             op,
             f"mode must be 0 (max), 1 (average counting padding), 2 (average excluding "
             f"padding) or 3 (deterministic max), got {mode!r}",
+            ValueError if is_int(mode) else ArgumentTypeError,
         )
     win = spatial(window, nd, "window", op, 1)
     return PoolConfig(

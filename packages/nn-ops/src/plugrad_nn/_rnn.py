@@ -1,437 +1,117 @@
-"""Recurrent networks: Knet's ``RNN`` (relu, tanh, LSTM, GRU), ``rnnparam``, ``rnnparams``.
+"""Knet's ``RNN`` layer (relu, tanh, LSTM, GRU) and its accessors ``rnnparam``, ``rnnparams``.
 
-The whole network (every layer, both directions, every time step) is one primitive whose
-backward pass is a hand-written backpropagation through time: the tape holds one node per
-call, the input projections of all time steps are one matrix product before the loop,
-each step does one product ``h @ W_hh`` for all gates, and the weight gradients are one
-product each after the loop. Buffers are allocated once per call, not per step.
-
-Sequences are packed internally as Knet's variable batch sizes: a (T, B, X) input is T
-steps of B rows, rows ``offsets[t] : offsets[t] + batch_sizes[t]`` of a (sum, X) matrix.
+The layer holds the Params and the states and packs the input; the cells (one step forward
+and back per kind) are in ``_rnn_cells`` and the time loop with the primitive that runs the
+whole network in ``_rnn_loop``.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
+
+import numpy as np
 
 import plugrad_autograd as ag
 
 from ._common import (
+    ArgumentTypeError,
     Saved,
     backend_for,
+    bool_arg,
+    in_dtype_of,
+    int_arg,
     is_box,
-    no_second_order,
+    is_int,
     op_error,
-    quiet,
+    real_arg,
     resolve_atype,
     shape_of,
 )
-from ._dropout import dropout_mask
 from ._init import initial, xavier_uniform
-
-_GATES = {"relu": 1, "tanh": 1, "lstm": 4, "gru": 3}
-
-
-class RnnConfig(NamedTuple):
-    mode: str
-    hidden: int
-    layers: int
-    dirs: int
-    batch_sizes: tuple[int, ...]
-    dropout: float  # the probability in force for this call: 0 outside training
-    skip_input: bool
-
-
-# -- per-direction kernels -----------------------------------------------------------------
-
-
-def _sigm_(xp: Any, v: Any) -> None:
-    xp.negative(v, out=v)
-    xp.exp(v, out=v)
-    v += 1
-    xp.reciprocal(v, out=v)
-
-
-def _project(xp: Any, x: Any, w_ih: Any, gates: int) -> Any:
-    """The input projection of every time step at once (a tiling with skip_input)."""
-    if w_ih is None:
-        return xp.tile(x, (1, gates))
-    return x @ w_ih
-
-
-def _steps(cfg: RnnConfig, reverse: bool) -> range:
-    n = len(cfg.batch_sizes)
-    return range(n - 1, -1, -1) if reverse else range(n)
-
-
-class _Run:
-    """One direction of one layer: its inputs, weights, and what its backward pass needs.
-
-    The state entering step t is read where it already is: the output rows of the previous
-    step (and the initial state for the first), so the loop copies nothing; only a
-    backward direction over sequences of different lengths, where rows joining late start
-    from the initial state, keeps a working copy.
-    """
-
-    def __init__(self, xp: Any, cfg: RnnConfig, x: Any, weights: Sequence[Any], reverse: bool):
-        self.xp, self.cfg, self.x, self.reverse = xp, cfg, x, reverse
-        self.w_ih, self.w_hh, self.b_ih, self.b_hh = weights
-
-    def _gates(self) -> tuple[Any, Any]:
-        """The input projections of all steps plus biases, and the recurrent matrix to use.
-
-        Sigmoid gates get their negated pre-activation, so ``sigm(a) = 1 / (1 + exp(g))``
-        is three passes over the whole gate block; the LSTM's new-memory gate gets -2a, so
-        its ``tanh(a) = 2 * sigm(2a) - 1`` comes out of the same passes. The scaling is
-        folded into the (small) weights rather than applied to the projections.
-        """
-        xp, H, mode = self.xp, self.cfg.hidden, self.cfg.mode
-        w_ih, w_hh = self.w_ih, self.w_hh
-        bias = self.b_ih + self.b_hh
-        if mode == "gru":
-            bias[2 * H :] = self.b_ih[2 * H :]  # b_hn sits inside r * (h R_n + b_hn)
-        if mode in ("relu", "tanh"):
-            gates = _project(xp, self.x, w_ih, 1)
-            gates += bias
-            return gates, w_hh
-        scale = xp.full(bias.shape[0], -1.0, dtype=bias.dtype)
-        scale[2 * H : 3 * H] = -2.0 if mode == "lstm" else 1.0
-        if w_ih is None:
-            gates = _project(xp, self.x, None, _GATES[mode])
-            gates *= scale
-        else:
-            gates = self.x @ (w_ih * scale)
-        gates += bias * scale
-        return gates, w_hh * scale
-
-    # forward ---------------------------------------------------------------------------
-    def forward(self, h0: Any, c0: Any, offsets: Sequence[int], y: Any) -> tuple[Any, Any]:
-        """Run the sequence from the initial states (B, H), writing ``y``; the final states."""
-        xp, cfg = self.xp, self.cfg
-        H, mode, bs = cfg.hidden, cfg.mode, cfg.batch_sizes
-        gates, w_hh = self._gates()
-        rows_total, dtype = gates.shape[0], gates.dtype
-        steps = _steps(cfg, self.reverse)
-        direct = not self.reverse or min(bs) == bs[0]
-        self.gates, self.y, self.offsets = gates, y, offsets
-        self.h_prev: list[Any] = [None] * len(bs)
-        lstm = mode == "lstm"
-        if lstm:
-            self.c_prev: list[Any] = [None] * len(bs)
-            cells = self.cells = xp.empty((rows_total, H), dtype=dtype)
-            tanh_c = self.tanh_c = xp.empty((rows_total, H), dtype=dtype)
-        elif mode == "gru":
-            hidden_proj = self.hidden_proj = xp.empty_like(gates)
-            b_hn = self.b_hh[2 * H :]
-        if not direct:
-            h = h0.copy()
-            c = c0.copy() if lstm else None
-        tmp = xp.empty((bs[0], gates.shape[1]), dtype=dtype)
-        matmul, multiply, exp, reciprocal, tanh = (
-            xp.matmul,
-            xp.multiply,
-            xp.exp,
-            xp.reciprocal,
-            xp.tanh,
-        )
-        prev = None
-        with quiet(xp):
-            for t in steps:
-                n = bs[t]
-                rows = slice(offsets[t], offsets[t] + n)
-                if prev is None:
-                    hp = h0[:n]
-                    cp = c0[:n] if lstm else None
-                elif direct:
-                    before = slice(offsets[prev], offsets[prev] + n)
-                    hp = y[before]
-                    cp = cells[before] if lstm else None
-                else:  # the working copy: later steps overwrite it
-                    hp = h[:n].copy()
-                    cp = c[:n].copy() if lstm else None
-                self.h_prev[t] = hp
-                g = gates[rows]
-                yt = y[rows]
-                if lstm:
-                    self.c_prev[t] = cp
-                    acc = tmp[:n]
-                    matmul(hp, w_hh, out=acc)
-                    g += acc
-                    exp(g, out=g)
-                    g += 1
-                    reciprocal(g, out=g)
-                    new = g[:, 2 * H : 3 * H]
-                    new *= 2
-                    new -= 1
-                    ct = cells[rows]
-                    multiply(g[:, H : 2 * H], cp, out=ct)
-                    prod_in = acc[:, :H]
-                    multiply(g[:, :H], new, out=prod_in)
-                    ct += prod_in
-                    tc = tanh_c[rows]
-                    tanh(ct, out=tc)
-                    multiply(g[:, 3 * H :], tc, out=yt)
-                elif mode == "gru":
-                    hg = hidden_proj[rows]
-                    matmul(hp, w_hh, out=hg)
-                    hn = hg[:, 2 * H :]
-                    hn += b_hn
-                    rz = g[:, : 2 * H]
-                    rz += hg[:, : 2 * H]
-                    exp(rz, out=rz)
-                    rz += 1
-                    reciprocal(rz, out=rz)
-                    new = g[:, 2 * H :]
-                    prod_in = tmp[:n, :H]
-                    multiply(g[:, :H], hn, out=prod_in)
-                    new += prod_in
-                    tanh(new, out=new)
-                    # h = (1 - z) * n + z * h_prev = n + z * (h_prev - n)
-                    xp.subtract(hp, new, out=prod_in)
-                    prod_in *= g[:, H : 2 * H]
-                    xp.add(new, prod_in, out=yt)
-                else:
-                    acc = tmp[:n]
-                    matmul(hp, w_hh, out=acc)
-                    g += acc
-                    if mode == "relu":
-                        xp.maximum(g, 0, out=yt)
-                    else:
-                        tanh(g, out=yt)
-                if not direct:
-                    h[:n] = yt
-                    if lstm:
-                        c[:n] = cells[rows]
-                prev = t
-        if not direct:
-            return h, c
-        if self.reverse or min(bs) == bs[0]:  # every row ends at the last step taken
-            last = slice(offsets[prev], offsets[prev] + bs[prev])
-            return y[last], (cells[last] if lstm else None)
-        # forward over sequences of different lengths: row b ends at its own last step
-        ends = [offsets[sum(1 for n in bs if n > b) - 1] + b for b in range(bs[0])]
-        index = xp.asarray(ends)
-        return y[index], (cells[index] if lstm else None)
-
-    # backward --------------------------------------------------------------------------
-    def backward(self, dy: Any, dh: Any, dc: Any, need_dx: bool) -> tuple:
-        """Gradients from ``dy`` (this direction's outputs) and the final-state gradients
-        ``dh``/``dc`` (updated in place into the initial-state gradients)."""
-        xp, cfg = self.xp, self.cfg
-        H = cfg.hidden
-        mode = cfg.mode
-        w_hh_t = self.w_hh.T
-        gates, offsets = self.gates, self.offsets
-        d_gates = xp.empty_like(gates)
-        d_hidden = xp.empty_like(gates) if mode == "gru" else d_gates
-        b0 = cfg.batch_sizes[0]
-        t1 = xp.empty((b0, H), dtype=gates.dtype)
-        t2 = xp.empty((b0, H), dtype=gates.dtype)
-        deriv = xp.empty((b0, gates.shape[1]), dtype=gates.dtype) if mode == "lstm" else None
-        matmul, multiply, subtract = xp.matmul, xp.multiply, xp.subtract
-        for t in _steps(cfg, not self.reverse):
-            n = cfg.batch_sizes[t]
-            rows = slice(offsets[t], offsets[t] + n)
-            dht = dh[:n]
-            dht += dy[rows]
-            g = gates[rows]
-            dg = d_gates[rows]
-            a, b = t1[:n], t2[:n]
-            if mode == "lstm":
-                i, f, new, o = g[:, :H], g[:, H : 2 * H], g[:, 2 * H : 3 * H], g[:, 3 * H :]
-                tc = self.tanh_c[rows]
-                dct = dc[:n]
-                # local derivatives: s(1 - s) for the sigmoid gates, 1 - n^2 for new memory
-                der = deriv[:n]
-                subtract(1, g, out=der)
-                der *= g
-                dn = der[:, 2 * H : 3 * H]
-                multiply(new, new, out=dn)
-                subtract(1, dn, out=dn)
-                # cell: dc += dh * o * (1 - tanh(c)^2)
-                multiply(tc, tc, out=a)
-                subtract(1, a, out=a)
-                a *= o
-                a *= dht
-                dct += a
-                multiply(dct, new, out=dg[:, :H])
-                multiply(dct, self.c_prev[t], out=dg[:, H : 2 * H])
-                multiply(dct, i, out=dg[:, 2 * H : 3 * H])
-                multiply(dht, tc, out=dg[:, 3 * H :])
-                dg *= der
-                dct *= f
-                matmul(dg, w_hh_t, out=dht)
-            elif mode == "gru":
-                r, z, new = g[:, :H], g[:, H : 2 * H], g[:, 2 * H :]
-                hp = self.h_prev[t]
-                hn = self.hidden_proj[rows, 2 * H :]
-                dhg = d_hidden[rows]
-                # update gate: dh * (h_prev - n) * z(1 - z)
-                subtract(hp, new, out=a)
-                a *= dht
-                subtract(1, z, out=b)
-                b *= z
-                multiply(a, b, out=dg[:, H : 2 * H])
-                # new gate pre-activation: dh * (1 - z) * (1 - n^2)
-                subtract(1, z, out=a)
-                a *= dht
-                multiply(new, new, out=b)
-                subtract(1, b, out=b)
-                dgn = dg[:, 2 * H :]
-                multiply(a, b, out=dgn)
-                # through r * (h R_n + b_Rn)
-                multiply(dgn, r, out=dhg[:, 2 * H :])
-                subtract(1, r, out=a)
-                a *= r
-                a *= hn
-                multiply(dgn, a, out=dg[:, :H])
-                dhg[:, : 2 * H] = dg[:, : 2 * H]
-                dht *= z
-                matmul(dhg, w_hh_t, out=a)
-                dht += a
-            else:
-                yt = self.y[rows]
-                if mode == "relu":
-                    multiply(dht, yt > 0, out=dg)
-                else:
-                    multiply(yt, yt, out=a)
-                    subtract(1, a, out=a)
-                    multiply(dht, a, out=dg)
-                matmul(dg, w_hh_t, out=dht)
-        h_prev = xp.concatenate(self.h_prev)  # rows in step order, as the gradients'
-        dw_hh = h_prev.T @ d_hidden
-        db_hh = d_hidden.sum(axis=0)
-        db_ih = d_gates.sum(axis=0) if mode == "gru" else db_hh.copy()
-        if self.w_ih is None:
-            dw_ih = None
-            dx = d_gates.reshape(d_gates.shape[0], -1, H).sum(axis=1) if need_dx else None
-        else:
-            dw_ih = self.x.T @ d_gates
-            dx = d_gates @ self.w_ih.T if need_dx else None
-        return dx, dw_ih, dw_hh, db_ih, db_hh
-
-
-# -- the primitive ---------------------------------------------------------------------------
-
-
-def _layout(cfg: RnnConfig, rows: int, batch: int) -> tuple[int, int]:
-    """Sizes of the output and of one state block inside the flat result."""
-    return rows * cfg.dirs * cfg.hidden, cfg.layers * cfg.dirs * batch * cfg.hidden
-
-
-@ag.primitive
-def _rnn(x: Any, h0: Any, c0: Any, *weights: Any, cfg: RnnConfig, saved: Saved) -> Any:
-    xp = ag.xp_of(x)
-    dtype = xp.result_type(x, *(w for w in weights if w is not None))
-    H, L, D = cfg.hidden, cfg.layers, cfg.dirs
-    bs = cfg.batch_sizes
-    batch, rows = bs[0], x.shape[0]
-    lstm = cfg.mode == "lstm"
-    ny, ns = _layout(cfg, rows, batch)
-    # One flat result: outputs, final hidden states, final cell states (a primitive has one
-    # output; the caller slices it, and the slices' gradients meet again in one array).
-    out = xp.empty(ny + ns * (2 if lstm else 1), dtype=dtype)
-    y = out[:ny].reshape(rows, D * H)
-    h_final = out[ny : ny + ns].reshape(L * D, batch, H)
-    c_final = out[ny + ns :].reshape(L * D, batch, H) if lstm else None
-    offsets = [0]
-    for n in bs[:-1]:
-        offsets.append(offsets[-1] + n)
-    layer_in = x.astype(dtype, copy=False)
-    saved.layers = []
-    for layer in range(L):
-        mask = None
-        if cfg.dropout > 0:
-            mask = dropout_mask(layer_in, cfg.dropout)
-            layer_in = layer_in * mask
-        layer_out = y if layer == L - 1 else xp.empty((rows, D * H), dtype=dtype)
-        runs = []
-        for d in range(D):
-            k = layer * D + d
-            ws = [
-                None if w is None else w.astype(dtype, copy=False)
-                for w in weights[4 * k : 4 * k + 4]
-            ]
-            run = _Run(xp, cfg, layer_in, ws, reverse=d == 1)
-            h = xp.zeros((batch, H), dtype) if h0 is None else h0[k].astype(dtype, copy=False)
-            c = None
-            if lstm:
-                c = xp.zeros((batch, H), dtype) if c0 is None else c0[k].astype(dtype, copy=False)
-            h, c = run.forward(h, c, offsets, layer_out[:, d * H : (d + 1) * H])
-            h_final[k] = h
-            if lstm:
-                c_final[k] = c
-            runs.append(run)
-        saved.layers.append((mask, runs))
-        layer_in = layer_out
-    saved.shapes = (x.shape, rows, batch, ny, ns)
-    return out
-
-
-def _backward(saved: Saved, d_out: Any) -> list:
-    """All gradients of one ``_rnn`` call: [x, h0, c0, *weights]."""
-    cfg = saved.cfg
-    H, L, D = cfg.hidden, cfg.layers, cfg.dirs
-    _, rows, batch, ny, ns = saved.shapes
-    lstm = cfg.mode == "lstm"
-    d_layer = d_out[:ny].reshape(rows, D * H)
-    dh = d_out[ny : ny + ns].reshape(L * D, batch, H).copy()
-    dc = d_out[ny + ns :].reshape(L * D, batch, H).copy() if lstm else None
-    grads: list = [None] * (3 + 4 * L * D)
-    for layer in range(L - 1, -1, -1):
-        mask, runs = saved.layers[layer]
-        need_dx = layer > 0 or saved.need_x
-        dx = None
-        for d, run in enumerate(runs):
-            k = layer * D + d
-            part = run.backward(
-                d_layer[:, d * H : (d + 1) * H], dh[k], dc[k] if lstm else None, need_dx
-            )
-            grads[3 + 4 * k : 7 + 4 * k] = part[1:]
-            if need_dx:
-                dx = part[0] if dx is None else dx + part[0]
-        if mask is not None and dx is not None:
-            dx *= mask
-        d_layer = dx
-    grads[0], grads[1], grads[2] = d_layer, dh, dc
-    return grads
-
-
-@ag.primitive
-def _rnn_grad(d_out: Any, index: int, saved: Saved) -> Any:
-    cache = getattr(saved, "grads", None)
-    if cache is None or cache[0] is not d_out:
-        cache = saved.grads = (d_out, _backward(saved, d_out))
-    g = cache[1][index]
-    saved.pending -= 1
-    if saved.pending <= 0:  # every argument has its gradient: free the step buffers
-        saved.layers = saved.grads = None
-    return g
-
-
-ag.defvjp(_rnn_grad, no_second_order("RNN"))
-
-
-class _EveryArgument:
-    """The vjp rules of ``_rnn``: argument ``i``'s gradient is entry ``i`` of the BPTT."""
-
-    def __len__(self) -> int:
-        return 1 << 30
-
-    def __getitem__(self, i: int) -> Callable[..., Any]:
-        return lambda dy, y, *args, cfg, saved: _rnn_grad(dy, i, saved)
-
-
-_rnn.vjps = _EveryArgument()  # type: ignore[attr-defined]
-
-
-# -- the layer object --------------------------------------------------------------------------
+from ._rnn_cells import CELLS
+from ._rnn_loop import RnnConfig, _rnn, declare_vjps, layout
 
 
 def _state_ok(value: Any) -> bool:
     return value is None or (isinstance(value, int) and value == 0)
+
+
+def _check_arguments(
+    where: str,
+    input_size: Any,
+    hidden_size: Any,
+    rnn_type: Any,
+    num_layers: Any,
+    dropout: Any,
+    skip_input: Any,
+) -> None:
+    if rnn_type not in CELLS:
+        raise op_error(
+            where,
+            f"unknown rnn_type {rnn_type!r}; expected one of {', '.join(map(repr, CELLS))}",
+        )
+    for name, value in (
+        ("input_size", input_size),
+        ("hidden_size", hidden_size),
+        ("num_layers", num_layers),
+    ):
+        int_arg(where, name, value)
+    real_arg(where, "dropout", dropout, "a probability in [0, 1)", lambda p: 0 <= p < 1)
+    if skip_input and input_size != hidden_size:
+        raise op_error(
+            where,
+            f"skip_input=True adds the input to the gates, so input_size ({input_size}) "
+            f"must equal hidden_size ({hidden_size})",
+        )
+
+
+def _sizes(where: str, batch_sizes: Any) -> tuple[int, ...]:
+    """``batch_sizes`` as a tuple of ints; states passed in its place get the way to pass
+    them."""
+    raw = ag.value(batch_sizes)
+    ndim = getattr(raw, "ndim", None)
+    items = list(raw) if isinstance(raw, (list, tuple)) or ndim == 1 else None
+    if items is not None and all(is_int(b) for b in items):
+        return tuple(int(b) for b in items)
+    var = where.lower()
+    if (ndim or 0) > 1 or any(getattr(ag.value(b), "ndim", 0) >= 1 for b in items or ()):
+        raise op_error(
+            where,
+            f"the second argument is batch_sizes (a list of ints), got a "
+            f"{type(batch_sizes).__name__} of arrays. To start from given states, pass "
+            f"state=(h0, c0) for an LSTM or state=h0 otherwise, or set {var}.h = h0 (and "
+            f"{var}.c = c0) before the call. The call returns y only: the final states are "
+            f"in {var}.h and {var}.c",
+            ArgumentTypeError,
+        )
+    raise op_error(
+        where, f"batch_sizes must be a list of ints, got {batch_sizes!r}", ArgumentTypeError
+    )
+
+
+def _pack_sizes(where: str, shape: tuple[int, ...], batch_sizes: Any, X: int) -> tuple[int, ...]:
+    """``batch_sizes`` checked against a packed input of ``shape``."""
+    bs = _sizes(where, batch_sizes)
+    if len(shape) != 2:
+        raise op_error(
+            "RNN",
+            f"with batch_sizes the input must be packed 2-D (sum(batch_sizes), "
+            f"{X}), got shape {shape}",
+        )
+    if (
+        not bs
+        or min(bs) < 1
+        or any(a < b for a, b in itertools.pairwise(bs))
+        or sum(bs) != shape[0]
+    ):
+        raise op_error(
+            "RNN",
+            f"batch_sizes must be positive and non-increasing and sum to the "
+            f"{shape[0]} rows of x; got {list(bs)} (sum {sum(bs)})",
+        )
+    return bs
 
 
 @ag.serializable
@@ -460,6 +140,11 @@ class RNN:
     same ``diff`` backpropagates into the first; a state left over from a finished ``diff``
     is unwrapped to its array at the next call (Knet users wrote ``rnn.h = value(rnn.h)``).
     Assign 0 to restart from zeros (e.g. for a batch of a different size).
+
+    PyTorch users: the call returns ``y`` alone, not ``(y, (h, c))``; the final states are
+    in ``rnn.h`` and ``rnn.c``. ``rnn(x, state=(h0, c0))`` (``state=h0`` without a cell
+    state) is ``rnn.h, rnn.c = h0, c0`` followed by ``rnn(x)``; the second positional
+    argument is ``batch_sizes``, and a tuple of arrays there is refused with this advice.
 
     Weights: per layer and direction ``w_ih[k]`` (X, G*H), ``w_hh[k]`` (H, G*H), ``b_ih[k]``
     and ``b_hh[k]`` (G*H,), Params in lists indexed ``k = layer * directions + direction``,
@@ -497,43 +182,27 @@ class RNN:
         binit: Callable[..., Any] | None = None,
         finit: Callable[..., Any] | None = None,
     ) -> None:
-        if rnn_type not in _GATES:
-            raise op_error(
-                "RNN",
-                f"unknown rnn_type {rnn_type!r}; expected one of {', '.join(map(repr, _GATES))}",
-            )
-        for name, value in (
-            ("input_size", input_size),
-            ("hidden_size", hidden_size),
-            ("num_layers", num_layers),
-        ):
-            if not isinstance(value, int) or value < 1:
-                raise op_error("RNN", f"{name} must be a positive int, got {value!r}")
-        if not 0 <= dropout < 1:
-            raise op_error("RNN", f"dropout must be a probability in [0, 1), got {dropout!r}")
-        if skip_input and input_size != hidden_size:
-            raise op_error(
-                "RNN",
-                f"skip_input=True adds the input to the gates, so input_size ({input_size}) "
-                f"must equal hidden_size ({hidden_size})",
-            )
-        self.input_size = input_size
-        self.hidden_size = hidden_size
+        where = type(self).__name__
+        _check_arguments(where, input_size, hidden_size, rnn_type, num_layers, dropout, skip_input)
+        self.input_size = int(input_size)
+        self.hidden_size = int(hidden_size)
         self.rnn_type = rnn_type
-        self.num_layers = num_layers
-        self.bidirectional = bool(bidirectional)
+        self.num_layers = int(num_layers)
+        self.bidirectional = bool_arg(where, "bidirectional", bidirectional)
         self.dropout = float(dropout)
-        self.skip_input = bool(skip_input)
-        self.batch_first = bool(batch_first)
+        self.skip_input = bool_arg(where, "skip_input", skip_input)
+        self.batch_first = bool_arg(where, "batch_first", batch_first)
         self.h = h
         self.c = c
         backend, dt = resolve_atype(atype, "RNN")
         if dtype is not None:
-            import numpy as np
-
             dt = np.dtype(dtype)
-        gates, dirs, H = _GATES[rnn_type], 2 if bidirectional else 1, hidden_size
-        xp = backend.xp
+        self._init_weights(backend, dt, winit, binit, finit)
+
+    def _init_weights(
+        self, backend: Any, dt: Any, winit: Callable[..., Any], binit: Any, finit: Any
+    ) -> None:
+        gates, H, xp = CELLS[self.rnn_type].gates, self.hidden_size, backend.xp
 
         def matrix(rows: int) -> ag.Param:
             blocks = [initial(winit, (rows, H), backend, dt) for _ in range(gates)]
@@ -544,7 +213,7 @@ class RNN:
                 initial(binit, (H,), backend, dt) if binit is not None else xp.zeros(H, dt)
                 for _ in range(gates)
             ]
-            if forget and rnn_type == "lstm":
+            if forget and self.rnn_type == "lstm":
                 blocks[1] = (
                     initial(finit, (H,), backend, dt) if finit is not None else xp.ones(H, dt)
                 )
@@ -554,10 +223,10 @@ class RNN:
         self.w_hh: list[ag.Param] = []
         self.b_ih: list[ag.Param] = []
         self.b_hh: list[ag.Param] = []
-        for layer in range(num_layers):
-            rows = input_size if layer == 0 else dirs * H
-            for _ in range(dirs):
-                skip = skip_input and layer == 0
+        for layer in range(self.num_layers):
+            rows = self.input_size if layer == 0 else self.directions * H
+            for _ in range(self.directions):
+                skip = self.skip_input and layer == 0
                 self.w_ih.append(None if skip else matrix(rows))
                 self.w_hh.append(matrix(H))
                 self.b_ih.append(bias(forget=True))
@@ -599,10 +268,10 @@ class RNN:
             )
         return value
 
-    def __call__(self, x: Any, batch_sizes: Sequence[int] | None = None) -> Any:
-        backend_for("RNN", x, *(w for w in self.weights() if w is not None))
+    def _pack(self, x: Any, batch_sizes: Any) -> tuple[Any, tuple[int, ...], tuple[int, ...]]:
+        """``x`` as packed rows: (packed input, batch sizes, shape of the output)."""
         shape = shape_of(x)
-        X, H, D = self.input_size, self.hidden_size, self.directions
+        X, DH = self.input_size, self.directions * self.hidden_size
         if not shape or shape[-1] != X:
             raise op_error(
                 "RNN",
@@ -610,66 +279,68 @@ class RNN:
                 f"expected the last axis to be input_size={X}",
             )
         if batch_sizes is not None:
-            if len(shape) != 2:
-                raise op_error(
-                    "RNN",
-                    f"with batch_sizes the input must be packed 2-D (sum(batch_sizes), "
-                    f"{X}), got shape {shape}",
-                )
-            bs = tuple(int(b) for b in batch_sizes)
-            if (
-                not bs
-                or min(bs) < 1
-                or any(a < b for a, b in itertools.pairwise(bs))
-                or sum(bs) != shape[0]
-            ):
-                raise op_error(
-                    "RNN",
-                    f"batch_sizes must be positive and non-increasing and sum to the "
-                    f"{shape[0]} rows of x; got {list(bs)} (sum {sum(bs)})",
-                )
-            packed, out_shape = x, (shape[0], D * H)
-        elif len(shape) == 3:
+            return x, _pack_sizes(type(self).__name__, shape, batch_sizes, X), (shape[0], DH)
+        if len(shape) == 3:
             if self.batch_first:
                 x = ag.swapaxes(x, 0, 1)
                 shape = (shape[1], shape[0], X)
             T, B = shape[0], shape[1]
             if T < 1 or B < 1:
                 raise op_error("RNN", f"input of shape {shape} has no time steps or instances")
-            bs = (B,) * T
-            packed, out_shape = x.reshape(T * B, X), (T, B, D * H)
-        elif len(shape) == 2:
-            bs, packed, out_shape = (shape[0],), x, (shape[0], D * H)
-        elif len(shape) == 1:
-            bs, packed, out_shape = (1,), x.reshape(1, X), (D * H,)
-        else:
+            return x.reshape(T * B, X), (B,) * T, (T, B, DH)
+        if len(shape) == 2:
+            return x, (shape[0],), (shape[0], DH)
+        if len(shape) == 1:
+            return x.reshape(1, X), (1,), (DH,)
+        raise op_error(
+            "RNN",
+            f"expected an input of 1, 2 or 3 dimensions ((X,), (B, X) or (T, B, X)), "
+            f"got shape {shape}",
+        )
+
+    def _set_state(self, state: Any) -> None:
+        """Knet's ``rnn.h = h0`` (and ``rnn.c = c0``) from a PyTorch-style ``state=``."""
+        where = type(self).__name__
+        lstm = CELLS[self.rnn_type].carries_cell
+        pair = isinstance(state, (tuple, list))
+        if lstm and not (pair and len(state) == 2):
             raise op_error(
-                "RNN",
-                f"expected an input of 1, 2 or 3 dimensions ((X,), (B, X) or (T, B, X)), "
-                f"got shape {shape}",
+                where,
+                f"state must be a pair (h, c) for an LSTM, got {type(state).__name__}",
+                ArgumentTypeError,
             )
-        batch = bs[0]
-        lstm = self.rnn_type == "lstm"
+        if not lstm and pair:
+            raise op_error(
+                where,
+                f"state must be h alone (a {self.rnn_type} RNN has no cell state c), got a "
+                f"{type(state).__name__}",
+                ArgumentTypeError,
+            )
+        self.h, self.c = (state[0], state[1]) if lstm else (state, self.c)
+
+    def __call__(
+        self, x: Any, batch_sizes: Sequence[int] | None = None, *, state: Any = None
+    ) -> Any:
+        if state is not None:
+            self._set_state(state)
+        backend_for("RNN", x, *(w for w in self.weights() if w is not None))
+        packed, bs, out_shape = self._pack(in_dtype_of(x, self.w_hh[0]), batch_sizes)
+        H, D, batch = self.hidden_size, self.directions, bs[0]
+        lstm = CELLS[self.rnn_type].carries_cell
         h0 = self._initial("h", batch)
         c0 = self._initial("c", batch) if lstm else None
         mode = getattr(self, "mode", None)  # set by trainmode/testmode on the layers
         training = ag.training() if mode is None else mode
-        cfg = RnnConfig(
-            self.rnn_type,
-            H,
-            self.num_layers,
-            D,
-            bs,
-            self.dropout if training else 0.0,
-            self.skip_input,
-        )
+        dropout = self.dropout if training else 0.0
+        cfg = RnnConfig(self.rnn_type, H, self.num_layers, D, bs, dropout, self.skip_input)
         weights = self.weights()
         saved = Saved()
         saved.cfg = cfg
         saved.need_x = is_box(packed)
         saved.pending = sum(is_box(a) for a in (packed, h0, c0, *weights))
+        declare_vjps(3 + len(weights))
         out = _rnn(packed, h0, c0, *weights, cfg=cfg, saved=saved)
-        ny, ns = _layout(cfg, shape[0] if batch_sizes is not None else sum(bs), batch)
+        ny, ns = layout(cfg, sum(bs), batch)
         y = out[:ny].reshape(out_shape)
         if len(out_shape) == 3 and self.batch_first:
             y = ag.swapaxes(y, 0, 1)
@@ -701,7 +372,11 @@ def rnnparam(r: RNN, layer: int, id: int, param: int = 0) -> Any:
         >>> nn.rnnparam(r, 0, 1, 0).shape, nn.rnnparam(r, 0, 5, 1).shape
         ((3, 4), (4,))
     """
-    gates = _GATES[r.rnn_type]
+    gates = CELLS[r.rnn_type].gates
+    for name, value in (("layer", layer), ("id", id), ("param", param)):
+        if not is_int(value):
+            got = f"got {type(value).__name__} {value!r}"
+            raise op_error("rnnparam", f"{name} must be an int, {got}", ArgumentTypeError)
     if not 0 <= layer < len(r.w_hh):
         raise op_error("rnnparam", f"layer must be in [0, {len(r.w_hh)}), got {layer}")
     if not 0 <= id < 2 * gates:
@@ -727,7 +402,7 @@ def rnnparams(r: RNN) -> list[Any]:
         >>> len(nn.rnnparams(nn.RNN(3, 4, rnn_type="gru")))
         12
     """
-    gates = _GATES[r.rnn_type]
+    gates = CELLS[r.rnn_type].gates
     ids = [(layer, i) for layer in range(len(r.w_hh)) for i in range(2 * gates)]
     return [rnnparam(r, layer, i, 0) for layer, i in ids] + [
         rnnparam(r, layer, i, 1) for layer, i in ids

@@ -109,31 +109,23 @@ def _count(obj: Any) -> int:
 def _is_part(value: Any) -> bool:
     if isinstance(value, Layer):
         return True
-    if isinstance(value, (ag.Param, ag.Value, str, bytes)) or hasattr(value, "dtype"):
+    if isinstance(value, (ag.Param, ag.Value, FunctionType, MethodType, *_CONTAINERS)):
         return False
-    if isinstance(value, (FunctionType, MethodType)) or not hasattr(value, "__dict__"):
-        return False
-    return bool(ag.params(value))
+    return hasattr(value, "__dict__") and not hasattr(value, "dtype") and bool(ag.params(value))
 
 
-def _parts(label: str, value: Any) -> list[tuple[str, Any]]:
-    if isinstance(value, (list, tuple)):
-        return [p for i, v in enumerate(value) for p in _parts(f"{label}[{i}]", v)]
-    if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _parts(f"{label}[{k!r}]", v)]
-    return [(label, value)] if _is_part(value) else []
+_CONTAINERS = (list, tuple, dict)
 
 
 def _children(obj: Any) -> list[tuple[str, Any]]:
+    """The parts of ``obj`` shown below it: its layers, and what holds Params."""
     if isinstance(obj, Sequential):
         return [(str(i), layer) for i, layer in enumerate(obj.layers)]
     if isinstance(obj, Graph):
         items = obj.layers.items() if isinstance(obj.layers, dict) else enumerate(obj.layers)
         return [(str(k), layer) for k, layer in items]
-    found = []
-    for name, value in getattr(obj, "__dict__", {}).items():
-        found.extend(_parts(name, value))
-    return found
+    inside = ag.walk(obj, into=lambda value: isinstance(value, _CONTAINERS))
+    return [(path.lstrip("."), value) for path, value in inside if path and _is_part(value)]
 
 
 def _rows(obj: Any, key: str, depth: int, shapes: dict[int, Any], path: set[int]) -> list:
@@ -207,7 +199,8 @@ def summary(
         input_shape: the shape of an input batch, e.g. ``(1, 1, 28, 28)``.
         dtype: the dtype of the zero input (the parameters' by default; an integer type
             for a model starting with Embedding).
-        show: print the table.
+        show: print the table (so call ``summary(model)`` as a statement: wrapped in
+            ``print`` the table would come twice). ``show=False`` only returns it.
 
     Returns:
         A :class:`ModelSummary`; ``str()`` of it is the table.

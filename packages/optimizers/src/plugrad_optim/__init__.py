@@ -10,34 +10,42 @@ Example:
     True
 """
 
+from ._accumulate import Accumulate
 from ._adam_family import (
-    Adam,
-    Adamax,
-    AdamW,
-    AMSGrad,
-    NAdam,
-    RAdam,
     ScaleByAdam,
     ScaleByAdamax,
     ScaleByAMSGrad,
     ScaleByNAdam,
     ScaleByRAdam,
 )
-from ._base import Chain, Hyper, Transform, chain
+from ._base import Chain, Hyper, Joint, Transform, chain
 from ._constraints import norm_constraint, total_norm_constraint
-from ._knet import (
+from ._knet import ScaleByAdadelta, ScaleByAdagrad, ScaleByRmsprop
+from ._named import (
     SGD,
     Adadelta,
     Adagrad,
+    Adam,
+    Adamax,
+    AdamW,
+    AMSGrad,
     Momentum,
+    NAdam,
     Nesterov,
+    RAdam,
     Rmsprop,
-    ScaleByAdadelta,
-    ScaleByAdagrad,
-    ScaleByRmsprop,
 )
 from ._optimizer import Link, Optimizer
-from ._schedules import CosineDecay, ExponentialDecay, LinearWarmup, Schedule, StepDecay
+from ._schedules import (
+    CosineDecay,
+    ExpDecay,
+    ExponentialDecay,
+    InvDecay,
+    LinearWarmup,
+    Schedule,
+    StepDecay,
+    WarmupCosine,
+)
 from ._train import (
     adadelta,
     adagrad,
@@ -56,8 +64,6 @@ from ._transforms import (
     ClipNorm,
     ClipValue,
     Dampening,
-    ExpDecay,
-    InvDecay,
     LearningRate,
     Negate,
     WeightDecay,
@@ -71,6 +77,7 @@ __version__ = "0.1.0"
 __all__ = [
     "SGD",
     "AMSGrad",
+    "Accumulate",
     "Adadelta",
     "Adagrad",
     "Adam",
@@ -88,6 +95,7 @@ __all__ = [
     "ExponentialDecay",
     "Hyper",
     "InvDecay",
+    "Joint",
     "LearningRate",
     "LinearWarmup",
     "Link",
@@ -109,6 +117,7 @@ __all__ = [
     "Schedule",
     "StepDecay",
     "Transform",
+    "WarmupCosine",
     "WeightDecay",
     "adadelta",
     "adagrad",

@@ -13,9 +13,8 @@ array between several parameters.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
-from contextvars import ContextVar
-from typing import Any, TypeVar
+from collections.abc import Callable, Generator
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from plugrad_autograd import serializable
 from plugrad_backends import of
@@ -108,6 +107,7 @@ class Hyper:
 
     Args:
         kind: ``"real"``, ``"int"``, ``"bool"`` or ``"lr"`` (a number >= 0 or a schedule).
+        default: the value of instances saved before this hyperparameter existed.
         **limits: ``low``, ``high``, ``low_open``, ``high_open`` for reals, ``low`` for ints.
 
     Example:
@@ -123,8 +123,11 @@ class Hyper:
         ValueError: Scale: factor must be >= 0, got -1.0
     """
 
-    def __init__(self, kind: str = "real", **limits: Any) -> None:
+    _NONE = object()
+
+    def __init__(self, kind: str = "real", default: Any = _NONE, **limits: Any) -> None:
         self.kind = kind
+        self.default = default
         self.limits = limits
         self.name = ""
 
@@ -134,10 +137,10 @@ class Hyper:
     def __get__(self, obj: Any, objtype: type | None = None) -> Any:
         if obj is None:
             return self
-        try:
-            return obj.__dict__[self.name]
-        except KeyError:
-            raise AttributeError(self.name) from None
+        value = obj.__dict__.get(self.name, self.default)
+        if value is Hyper._NONE:
+            raise AttributeError(self.name)
+        return value
 
     def __set__(self, obj: Any, value: Any) -> None:
         obj.__dict__[self.name] = self.check(type(obj).__name__, self.name, value)
@@ -155,9 +158,63 @@ class Hyper:
 
 # -- the protocol ---------------------------------------------------------------------------
 
+#: A transform's ``run``: it yields a :class:`Joint` where it needs every gradient that
+#: reaches the same point in one ``update`` call, and receives its share of the answer.
+Run = Generator[Any, Any, tuple[Any, Any]]
+
+
+class Joint(NamedTuple):
+    """What ``run`` yields to join the other weights of an ``update`` call.
+
+    ``update`` collects the ``value`` of every weight whose transform yields a Joint with the
+    same ``combine`` at that point, calls ``combine(values)`` once, and sends each weight
+    its entry of the returned list. A global-norm clip combines into the joint norm; a
+    data-parallel average combines into one bucketed allreduce.
+
+    Attributes:
+        combine: ``list of values -> list of replies``, one reply per value, in order.
+        value: this weight's contribution (usually its gradient).
+    """
+
+    combine: Callable[[list[Any]], list[Any]]
+    value: Any
+
+
+def advance(state: dict[str, Any]) -> int:
+    """Count one more update in ``state["count"]``; return its number (1 for the first).
+
+    The one step counter of every transform that counts: schedules see ``number - 1``,
+    bias corrections ``number``.
+    """
+    number = state["count"] + 1
+    state["count"] = number
+    return number
+
+
+class Owned:
+    """Holds per-weight state for one weight at a time: which weight is not saved or copied.
+
+    ``update`` records the weight an optimizer's state belongs to (a weak reference kept out
+    of ``__dict__``, so the saver and ``copy.deepcopy`` see only the hyperparameters and the
+    state) and refuses to mix in another weight's gradients.
+    """
+
+    __slots__ = ("__dict__", "__weakref__", "_owners")
+
+    def owners(self) -> dict[Any, Any]:
+        """Weak references to the weights served, by position (``()`` for a single weight)."""
+        try:
+            return self._owners
+        except AttributeError:
+            self._owners: dict[Any, Any] = {}
+            return self._owners
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self.__dict__
+
 
 @register
-class Transform:
+class Transform(Owned):
     """Base of every gradient transformation and optimizer.
 
     Subclasses hold hyperparameters as attributes and define ``init`` and ``update``. Any
@@ -168,6 +225,11 @@ class Transform:
 
     Instances hold only numbers, strings, None, containers and other registered objects, so
     plugrad's saver stores them (with their state) and rebuilds them without ``__init__``.
+
+    A rule that a backend may fuse into one kernel names it in ``kernel``, with its
+    keywords (``kernel_hypers``: pairs of keyword and attribute); the kernel receives the
+    rule's ``state_arrays`` (see :class:`Rule`) and, with ``counts_steps``, ``step=`` the
+    update number.
 
     Attributes:
         state: the per-parameter state when used as an optimizer; None until the first update.
@@ -182,6 +244,10 @@ class Transform:
     """
 
     state: Any = None
+    kernel: ClassVar[str | None] = None
+    state_arrays: ClassVar[tuple[str, ...]] = ()
+    kernel_hypers: ClassVar[tuple[tuple[str, str], ...]] = ()
+    counts_steps: ClassVar[bool] = False
 
     def init(self, param: Any) -> Any:
         """The state for one parameter array (None for a stateless transform)."""
@@ -190,6 +256,16 @@ class Transform:
     def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
         """Transform the incoming gradient ``g`` of ``param``; return ``(g_out, state)``."""
         raise NotImplementedError(f"{type(self).__name__} defines no update")
+
+    def run(self, g: Any, state: Any, param: Any) -> Run:
+        """``update`` as a generator: it yields a :class:`Joint` where it needs the other
+        gradients of the ``update`` call (see :class:`ClipNorm`) and receives its reply."""
+        return self.update(g, state, param)
+        yield  # a generator that yields nothing unless overridden
+
+    def joins_call(self) -> bool:
+        """True when ``run`` will yield a :class:`Joint` (a global-norm clip is on, say)."""
+        return False
 
     def apply(self, param: Any, g: Any, state: Any) -> Any:
         """Update the array ``param`` in place with gradient ``g``; return the new state."""
@@ -205,9 +281,37 @@ class Transform:
         """True when the transform currently passes gradients through unchanged."""
         return False
 
+    def fusable(self) -> bool:
+        """True when a backend's ``kernel`` can do this rule's update as configured now."""
+        return self.kernel is not None
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k != "state")
         return f"{type(self).__name__}({args})"
+
+
+class Rule(Transform):
+    """A transform with per-weight arrays: the base of the optimizers' rules.
+
+    ``state_arrays`` names the arrays (zeros shaped and placed like the weight, in the order
+    a fused kernel receives them); with ``counts_steps`` the state also counts the updates.
+    A subclass defines ``step(g, state, t)``, ``t`` the update number (1, 2, ...; 0 when it
+    does not count).
+    """
+
+    def init(self, param: Any) -> dict[str, Any]:
+        xp = of(param).xp
+        state: dict[str, Any] = {"count": 0} if self.counts_steps else {}
+        for name in self.state_arrays:
+            state[name] = xp.zeros_like(param)
+        return state
+
+    def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
+        return self.step(g, state, advance(state) if self.counts_steps else 0), state
+
+    def step(self, g: Any, state: dict[str, Any], t: int) -> Any:
+        """The step to subtract, updating ``state``'s arrays in place."""
+        raise NotImplementedError(f"{type(self).__name__} defines no step")
 
 
 @register
@@ -249,6 +353,14 @@ class Chain(Transform):
             g, state[i] = t.update(g, state[i], param)
         return g, state
 
+    def run(self, g: Any, state: Any, param: Any) -> Run:
+        for i, t in enumerate(self.transforms):
+            g, state[i] = yield from t.run(g, state[i], param)
+        return g, state
+
+    def joins_call(self) -> bool:
+        return any(t.joins_call() for t in self.transforms)
+
     def is_identity(self) -> bool:
         return all(t.is_identity() for t in self.transforms)
 
@@ -275,27 +387,3 @@ def chain(*transforms: Transform) -> Chain:
         2
     """
     return Chain(*transforms)
-
-
-# -- one update call -------------------------------------------------------------------------
-
-
-class UpdateCall:
-    """The gradients of one ``update`` call: global-norm clipping measures them all."""
-
-    def __init__(self, grads: list[Any]) -> None:
-        self.grads = grads
-        self._norm: Any = None
-
-    def global_norm(self) -> Any:
-        """sqrt of the sum of every gradient's squared norm, computed once, on the device."""
-        if self._norm is None:
-            total: Any = 0.0
-            for g in self.grads:
-                n = of(g).xp.linalg.norm(g)
-                total = total + n * n
-            self._norm = total**0.5
-        return self._norm
-
-
-CURRENT_CALL: ContextVar[UpdateCall | None] = ContextVar("plugrad_optim_call", default=None)

@@ -6,11 +6,13 @@ chain's per-member passes: the adaptive rules run the same step functions as the
 transforms (``adam_step``, ``rmsprop_step``, ...) and scale the step into the weight; plain
 SGD is BLAS's ``axpy`` (one threaded pass, no temporary: 2.4x faster than numpy's two
 passes on a 400k-element weight) when weight and gradient are contiguous float32/float64 of
-one dtype. Momentum stays with numpy's in-place ufuncs: between numpy passes, BLAS calls
-cost more in waking and parking its threads than they save. Each
-follows the signature its rule documents (``kernel(param, grad, *state, lr=, **hypers)``)
-and the rule's formula; :class:`~plugrad_optim.Optimizer` calls them only when every
-member other than the rule and the learning rate is off (no clipping, no weight decay).
+one dtype. Momentum runs ``ApplyMomentum``'s and ``ApplyNesterovMomentum``'s own arithmetic
+(``momentum_move``, ``nesterov_step``) with numpy's in-place ufuncs: between numpy passes,
+BLAS calls cost more in waking and parking its threads than they save. Each is installed
+under its rule's ``kernel`` name, follows the signature the rule declares
+(``kernel(param, grad, *rule.state_arrays, lr=, **rule.kernel_hypers)``) and the rule's
+formula; :class:`~plugrad_optim.Optimizer` calls them only when every member other than the
+rule and the learning rate is off (no clipping, no weight decay).
 
 Installed by plugrad-optim's ``plugrad`` entry point, as a third party's kernels would be.
 
@@ -35,8 +37,22 @@ import numpy as np
 
 from plugrad_backends import hookimpl
 
-from ._adam_family import adam_step
-from ._knet import adadelta_step, adagrad_step, rmsprop_step
+from ._adam_family import ScaleByAdam, adam_step
+from ._knet import (
+    ScaleByAdadelta,
+    ScaleByAdagrad,
+    ScaleByRmsprop,
+    adadelta_step,
+    adagrad_step,
+    rmsprop_step,
+)
+from ._transforms import (
+    ApplyMomentum,
+    ApplyNesterovMomentum,
+    LearningRate,
+    momentum_move,
+    nesterov_step,
+)
 
 _BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -73,22 +89,14 @@ def momentum_update(
     param: np.ndarray, grad: np.ndarray, velocity: np.ndarray, *, lr: float, gamma: float
 ) -> None:
     """``v = gamma*v - lr*g; w += v``."""
-    step = np.multiply(grad, lr, dtype=velocity.dtype)
-    velocity *= gamma
-    velocity -= step
-    param += velocity
+    param += momentum_move(np.multiply(grad, lr, dtype=velocity.dtype), velocity, gamma)
 
 
 def nesterov_update(
     param: np.ndarray, grad: np.ndarray, velocity: np.ndarray, *, lr: float, gamma: float
 ) -> None:
     """``v = gamma*v - lr*g; w += gamma*v - lr*g``."""
-    step = np.multiply(grad, lr, dtype=velocity.dtype)
-    velocity *= gamma
-    velocity -= step
-    param -= step
-    np.multiply(velocity, gamma, out=step)
-    param += step
+    param -= nesterov_step(np.multiply(grad, lr, dtype=velocity.dtype), velocity, gamma)
 
 
 def _descend(param: Any, step: Any, lr: float) -> None:
@@ -142,14 +150,18 @@ def adam_update(
     _descend(param, adam_step(grad, m, v, step, beta1, beta2, eps), lr)
 
 
+#: The fused updates, keyed by the kernel name their rule declares.
 KERNELS = {
-    "sgd_update": sgd_update,
-    "momentum_update": momentum_update,
-    "nesterov_update": nesterov_update,
-    "adagrad_update": adagrad_update,
-    "rmsprop_update": rmsprop_update,
-    "adadelta_update": adadelta_update,
-    "adam_update": adam_update,
+    rule.kernel: kernel
+    for rule, kernel in [
+        (LearningRate, sgd_update),
+        (ApplyMomentum, momentum_update),
+        (ApplyNesterovMomentum, nesterov_update),
+        (ScaleByAdagrad, adagrad_update),
+        (ScaleByRmsprop, rmsprop_update),
+        (ScaleByAdadelta, adadelta_update),
+        (ScaleByAdam, adam_update),
+    ]
 }
 
 

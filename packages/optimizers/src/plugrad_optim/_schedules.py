@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 from ._base import Hyper, register
+from ._transforms import LearningRate
 
 
 @register
@@ -63,6 +65,95 @@ class StepDecay(Schedule):
 
     def __call__(self, step: int) -> float:
         return max(self.lr * self.gamma ** (step // self.step_size), self.min_lr)
+
+
+@register
+class ExpDecay(LearningRate, Schedule):
+    """Flux's ``ExpDecay``: ``eta``, multiplied by ``decay`` every ``decay_step`` updates.
+
+    A schedule (``lr=ExpDecay(...)``) and, as in Flux, a chain member that scales the
+    gradient by it. At the n-th update (n = step + 1 = 1, 2, ...) Flux's rule is: if
+    ``n % decay_step == 0`` then ``eta = max(eta * decay, clip)``. So after
+    ``k = n // decay_step`` decays the rate is ``eta`` for ``k = 0``, else
+    ``max(eta * decay^k, clip * max(decay, 1)^(k-1))``. As a member, its state keeps the
+    update count and the current ``eta``.
+
+    Args:
+        eta: the initial scale (learning rate).
+        decay: the factor applied every ``decay_step`` updates.
+        decay_step: updates between two decays.
+        clip: the smallest ``eta``.
+
+    Example:
+        >>> import numpy as np
+        >>> from plugrad_optim import ExpDecay, chain, SGD, update
+        >>> w, opt = np.zeros(1), chain(ExpDecay(1.0, 0.5, 2, 0.1), SGD(lr=1.0))
+        >>> for _ in range(4):
+        ...     update(w, np.ones(1), opt)
+        >>> w  # 1 + 0.5 + 0.5 + 0.25
+        array([-2.25])
+        >>> [ExpDecay(1.0, 0.5, 2, 0.1)(step) for step in range(4)]
+        [1.0, 0.5, 0.5, 0.25]
+    """
+
+    eta = Hyper(low=0.0)
+    decay = Hyper(low=0.0)
+    decay_step = Hyper("int", low=1)
+    clip = Hyper(low=0.0)
+
+    def __init__(
+        self, eta: float = 0.001, decay: float = 0.1, decay_step: int = 1000, clip: float = 1e-4
+    ) -> None:
+        self.eta = eta
+        self.decay = decay
+        self.decay_step = decay_step
+        self.clip = clip
+
+    def __call__(self, step: int) -> float:
+        k = (step + 1) // self.decay_step
+        if k == 0:
+            return self.eta
+        return max(self.eta * self.decay**k, self.clip * max(self.decay, 1.0) ** (k - 1))
+
+    def rate(self, step: int) -> float:
+        return self(step)
+
+    def init(self, param: Any) -> dict[str, Any]:
+        return {"count": 0, "eta": self.eta}
+
+    def next_lr(self, state: dict[str, Any]) -> float:
+        state["eta"] = eta = super().next_lr(state)
+        return eta
+
+
+@register
+class InvDecay(LearningRate, Schedule):
+    """Flux's ``InvDecay``: ``1 / (1 + gamma * n)`` at the n-th update (n = step + 1).
+
+    A schedule and, as in Flux, a chain member that scales the gradient by it.
+
+    Args:
+        gamma: the decay rate, >= 0.
+
+    Example:
+        >>> import numpy as np
+        >>> from plugrad_optim import InvDecay
+        >>> t = InvDecay(1.0)
+        >>> s = t.init(None)
+        >>> [float(t.update(np.ones(1), s, None)[0][0]) for _ in range(3)]
+        [0.5, 0.3333333333333333, 0.25]
+    """
+
+    gamma = Hyper(low=0.0)
+
+    def __init__(self, gamma: float = 0.001) -> None:
+        self.gamma = gamma
+
+    def __call__(self, step: int) -> float:
+        return 1.0 / (1.0 + self.gamma * (step + 1))
+
+    def rate(self, step: int) -> float:
+        return self(step)
 
 
 @register
@@ -191,3 +282,51 @@ class LinearWarmup(Schedule):
             return float(self.lr(after)) if callable(self.lr) else self.lr
         peak = float(self.lr(0)) if callable(self.lr) else self.lr
         return self.start + (peak - self.start) * step / self.warmup_steps
+
+
+@register
+class WarmupCosine(Schedule):
+    """nanoGPT's schedule: linear warm-up to ``lr``, cosine decay to ``min_lr``, then flat.
+
+    ``lr(step) = lr * (step + 1) / (warmup_steps + 1)`` for ``step < warmup_steps``; then
+    ``min_lr + (lr - min_lr) * (1 + cos(pi * r)) / 2`` with
+    ``r = (step - warmup_steps) / (decay_steps - warmup_steps)``, and ``min_lr`` once
+    ``step > decay_steps``. (``LinearWarmup(CosineDecay(...))`` is the same shape with a
+    warm-up that starts at 0.)
+
+    Args:
+        lr: the peak learning rate.
+        warmup_steps: the length of the warm-up, >= 0.
+        decay_steps: the step at which ``min_lr`` is reached (counted from step 0).
+        min_lr: the final learning rate.
+
+    Example:
+        >>> from plugrad_optim import WarmupCosine
+        >>> s = WarmupCosine(1.0, warmup_steps=1, decay_steps=3, min_lr=0.0)
+        >>> [s(i) for i in range(5)]
+        [0.5, 1.0, 0.5, 0.0, 0.0]
+    """
+
+    lr = Hyper(low=0.0)
+    warmup_steps = Hyper("int", low=0)
+    decay_steps = Hyper("int", low=1)
+    min_lr = Hyper(low=0.0)
+
+    def __init__(self, lr: float, warmup_steps: int, decay_steps: int, min_lr: float = 0.0) -> None:
+        self.lr = lr
+        self.warmup_steps = warmup_steps
+        self.decay_steps = decay_steps
+        self.min_lr = min_lr
+        if decay_steps <= warmup_steps:
+            raise ValueError(
+                f"WarmupCosine: decay_steps ({decay_steps}) must exceed warmup_steps "
+                f"({warmup_steps})"
+            )
+
+    def __call__(self, step: int) -> float:
+        if step < self.warmup_steps:
+            return self.lr * (step + 1) / (self.warmup_steps + 1)
+        if step > self.decay_steps:
+            return self.min_lr
+        ratio = (step - self.warmup_steps) / (self.decay_steps - self.warmup_steps)
+        return self.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (self.lr - self.min_lr)

@@ -3,20 +3,33 @@
 Knet's bang forms (``sgd!``, ``minimize!``: run to completion, return nothing) are spelled
 :func:`train` (``train(f, data, optimizer)`` is ``minimize!``) and, for any iterator,
 :func:`exhaust` (``exhaust(adam(f, data))`` is ``adam!``, ``exhaust(progress(...))`` is
-``progress!``).
+``progress!``). The shortcuts ``sgd``, ``momentum``, ``nesterov``, ``adagrad``, ``rmsprop``,
+``adadelta`` and ``adam`` are made from the rules' table, so their defaults are the rules'.
+
+Example:
+    >>> import numpy as np
+    >>> import plugrad_autograd as ag
+    >>> from plugrad_optim import adam, sgd
+    >>> w = ag.Param(np.array([1.0]))
+    >>> next(sgd(lambda: ag.sum(w * w), [()])), float(w.value[0])
+    (1.0, 0.8)
+    >>> v = ag.Param(np.array([1.0]))
+    >>> next(adam(lambda: ag.sum(v * v), [()])), round(float(v.value[0]), 4)
+    (1.0, 0.999)
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import plugrad_autograd as ag
 
-from ._adam_family import Adam
-from ._base import Transform
-from ._knet import SGD, Adadelta, Adagrad, Momentum, Nesterov, Rmsprop
+from ._base import PUBLIC_MODULE, Transform
+from ._named import SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Rmsprop
+from ._optimizer import Optimizer
 from ._update import update
 
 
@@ -164,158 +177,43 @@ def exhaust(iterator: Iterable[Any]) -> Any:
     return last
 
 
-def sgd(
-    f: Callable[..., Any],
-    data: Iterable[Any],
-    *,
-    lr: Any = 0.1,
-    gclip: float = 0.0,
-    params: Any = None,
-) -> Iterator[float]:
-    """Knet's ``sgd``: ``minimize(f, data, SGD(lr=lr, gclip=gclip), params)``.
+def shortcut(cls: type[Optimizer]) -> Callable[..., Iterator[float]]:
+    """Knet's shortcut for a rule: ``minimize(f, data, cls(...), params)``.
 
-    Example:
-        >>> import numpy as np
-        >>> import plugrad_autograd as ag
-        >>> from plugrad_optim import sgd
-        >>> w = ag.Param(np.array([1.0]))
-        >>> next(sgd(lambda: ag.sum(w * w), [()])), float(w.value[0])
-        (1.0, 0.8)
+    Its keywords are the rule's positional hyperparameters and ``gclip``, with the rule's
+    defaults (``adam(f, data, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, gclip=0.0)``).
     """
-    return minimize(f, data, SGD(lr, gclip=gclip), params)
+    kind = inspect.Parameter
+    names = [n for n, k in cls.knobs.items() if not k.kw_only] + ["gclip"]
+    signature = inspect.Signature(
+        [kind("f", kind.POSITIONAL_OR_KEYWORD), kind("data", kind.POSITIONAL_OR_KEYWORD)]
+        + [kind(n, kind.KEYWORD_ONLY, default=cls.knobs[n].default) for n in names]
+        + [kind("params", kind.KEYWORD_ONLY, default=None)]
+    )
+    name = cls.__name__.lower()
+
+    def run(f: Callable[..., Any], data: Iterable[Any], **keywords: Any) -> Iterator[float]:
+        bound = signature.bind(f, data, **keywords)
+        bound.apply_defaults()
+        hyper = {n: bound.arguments[n] for n in names}
+        return minimize(f, data, cls(**hyper), bound.arguments["params"])
+
+    call = ", ".join(n for n in names if n != "gclip")
+    run.__name__ = run.__qualname__ = name
+    run.__module__ = PUBLIC_MODULE
+    run.__signature__ = signature  # type: ignore[attr-defined]
+    run.__doc__ = (
+        f"Knet's ``{name}``: ``minimize(f, data, {cls.__name__}({call}, gclip=gclip), "
+        f"params)``, a lazy iterator of losses; the keywords' defaults are "
+        f":class:`{cls.__name__}`'s."
+    )
+    return run
 
 
-def momentum(
-    f: Callable[..., Any],
-    data: Iterable[Any],
-    *,
-    lr: Any = 0.05,
-    gamma: float = 0.95,
-    gclip: float = 0.0,
-    params: Any = None,
-) -> Iterator[float]:
-    """Knet's ``momentum``: ``minimize`` with ``Momentum(lr, gamma, gclip=gclip)``.
-
-    Example:
-        >>> import numpy as np
-        >>> import plugrad_autograd as ag
-        >>> from plugrad_optim import momentum
-        >>> w = ag.Param(np.array([1.0]))
-        >>> next(momentum(lambda: ag.sum(w * w), [()])), float(w.value[0])
-        (1.0, 0.9)
-    """
-    return minimize(f, data, Momentum(lr, gamma, gclip=gclip), params)
-
-
-def nesterov(
-    f: Callable[..., Any],
-    data: Iterable[Any],
-    *,
-    lr: Any = 0.05,
-    gamma: float = 0.95,
-    gclip: float = 0.0,
-    params: Any = None,
-) -> Iterator[float]:
-    """Knet's ``nesterov``: ``minimize`` with ``Nesterov(lr, gamma, gclip=gclip)``.
-
-    Example:
-        >>> import numpy as np
-        >>> import plugrad_autograd as ag
-        >>> from plugrad_optim import nesterov
-        >>> w = ag.Param(np.array([1.0]))
-        >>> next(nesterov(lambda: ag.sum(w * w), [()])), round(float(w.value[0]), 4)
-        (1.0, 0.805)
-    """
-    return minimize(f, data, Nesterov(lr, gamma, gclip=gclip), params)
-
-
-def adagrad(
-    f: Callable[..., Any],
-    data: Iterable[Any],
-    *,
-    lr: Any = 0.05,
-    eps: float = 1e-6,
-    gclip: float = 0.0,
-    params: Any = None,
-) -> Iterator[float]:
-    """Knet's ``adagrad``: ``minimize`` with ``Adagrad(lr, eps, gclip=gclip)``.
-
-    Example:
-        >>> import numpy as np
-        >>> import plugrad_autograd as ag
-        >>> from plugrad_optim import adagrad
-        >>> w = ag.Param(np.array([1.0]))
-        >>> next(adagrad(lambda: ag.sum(w * w), [()])), round(float(w.value[0]), 4)
-        (1.0, 0.95)
-    """
-    return minimize(f, data, Adagrad(lr, eps, gclip=gclip), params)
-
-
-def rmsprop(
-    f: Callable[..., Any],
-    data: Iterable[Any],
-    *,
-    lr: Any = 0.01,
-    rho: float = 0.9,
-    eps: float = 1e-6,
-    gclip: float = 0.0,
-    params: Any = None,
-) -> Iterator[float]:
-    """Knet's ``rmsprop``: ``minimize`` with ``Rmsprop(lr, rho, eps, gclip=gclip)``.
-
-    Example:
-        >>> import numpy as np
-        >>> import plugrad_autograd as ag
-        >>> from plugrad_optim import rmsprop
-        >>> w = ag.Param(np.array([1.0]))
-        >>> next(rmsprop(lambda: ag.sum(w * w), [()])), round(float(w.value[0]), 4)
-        (1.0, 0.9684)
-    """
-    return minimize(f, data, Rmsprop(lr, rho, eps, gclip=gclip), params)
-
-
-def adadelta(
-    f: Callable[..., Any],
-    data: Iterable[Any],
-    *,
-    lr: Any = 1.0,
-    rho: float = 0.9,
-    eps: float = 1e-6,
-    gclip: float = 0.0,
-    params: Any = None,
-) -> Iterator[float]:
-    """Knet's ``adadelta``: ``minimize`` with ``Adadelta(lr, rho, eps, gclip=gclip)``.
-
-    Example:
-        >>> import numpy as np
-        >>> import plugrad_autograd as ag
-        >>> from plugrad_optim import adadelta
-        >>> w = ag.Param(np.array([1.0]))
-        >>> next(adadelta(lambda: ag.sum(w * w), [()])), round(float(w.value[0]), 4)
-        (1.0, 0.9968)
-    """
-    return minimize(f, data, Adadelta(lr, rho, eps, gclip=gclip), params)
-
-
-def adam(
-    f: Callable[..., Any],
-    data: Iterable[Any],
-    *,
-    lr: Any = 0.001,
-    beta1: float = 0.9,
-    beta2: float = 0.999,
-    eps: float = 1e-8,
-    gclip: float = 0.0,
-    params: Any = None,
-) -> Iterator[float]:
-    """Knet's ``adam``: ``minimize`` with ``Adam(lr, beta1, beta2, eps, gclip=gclip)``.
-
-    Example:
-        >>> import numpy as np
-        >>> import plugrad_autograd as ag
-        >>> from plugrad_optim import adam
-        >>> w = ag.Param(np.array([1.0]))
-        >>> next(adam(lambda: ag.sum(w * w), [()])), round(float(w.value[0]), 4)
-        (1.0, 0.999)
-    """
-    return minimize(f, data, Adam(lr, beta1, beta2, eps, gclip=gclip), params)
+sgd = shortcut(SGD)
+momentum = shortcut(Momentum)
+nesterov = shortcut(Nesterov)
+adagrad = shortcut(Adagrad)
+rmsprop = shortcut(Rmsprop)
+adadelta = shortcut(Adadelta)
+adam = shortcut(Adam)

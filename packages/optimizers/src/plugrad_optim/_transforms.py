@@ -1,4 +1,4 @@
-"""Building blocks for ``chain``: learning rate, clipping, decays, weight decay, momentum."""
+"""Building blocks for ``chain``: learning rate, clipping, weight decay, momentum."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from plugrad_backends import of
 
-from ._base import CURRENT_CALL, Chain, Hyper, Transform, register
+from ._base import Chain, Hyper, Joint, Rule, Run, Transform, advance, register
 
 
 @register
@@ -30,19 +30,22 @@ class LearningRate(Transform):
     """
 
     lr = Hyper("lr")
+    kernel = "sgd_update"
 
     def __init__(self, lr: float | Callable[[int], float] = 0.1) -> None:
         self.lr = lr
 
-    def init(self, param: Any) -> dict[str, int]:
+    def init(self, param: Any) -> dict[str, Any]:
         return {"count": 0}
 
-    def next_lr(self, state: dict[str, int]) -> float:
+    def next_lr(self, state: dict[str, Any]) -> float:
         """The learning rate for this update; advances the step counter in ``state``."""
-        count = state["count"]
-        state["count"] = count + 1
+        return self.rate(advance(state) - 1)
+
+    def rate(self, step: int) -> float:
+        """The learning rate at ``step`` (0 for the first update)."""
         lr = self.lr
-        return float(lr(count)) if callable(lr) else lr
+        return float(lr(step)) if callable(lr) else lr
 
     def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
         return g * self.next_lr(state), state
@@ -71,15 +74,27 @@ class ClipValue(Transform):
         return of(g).xp.clip(g, -self.thresh, self.thresh), state
 
 
+def joint_norm(grads: list[Any]) -> list[Any]:
+    """The norm of all ``grads`` together, once for each of them (a :class:`Joint` combine)."""
+    total: Any = 0.0
+    for g in grads:
+        n = of(g).xp.linalg.norm(g)
+        total = total + n * n
+    return [total**0.5] * len(grads)
+
+
 @register
 class ClipNorm(Transform):
     """Rescale the gradient to L2 norm ``thresh`` when its norm is larger (Knet's ``gclip``).
 
     ``g_out = g * thresh / max(norm, thresh)``: unchanged when ``norm <= thresh``. The norm
-    is the gradient array's own (Knet, Flux), or with ``global_norm=True`` the norm of all
-    the gradients passed to one ``update`` call (in ``minimize``: every Param updated at that
-    step; Pascanu et al.'s clipping), which is meaningful as the first member of a chain. The
-    scale is computed on the device: no host synchronization. ``thresh=0`` turns it off.
+    is the gradient array's own (Knet, Flux), or with ``global_norm=True`` the joint norm of
+    every gradient that reaches a global ``ClipNorm`` in one ``update`` call (in
+    ``minimize``: every Param updated at that step; Pascanu et al.'s clipping), measured as
+    it arrives, after the members before it. A global clip needs that call:
+    ``update(ws, gs, opt)``; calling its ``update`` directly raises, since the other
+    gradients are unknown there. The scale is computed on the device: no host
+    synchronization. ``thresh=0`` turns it off.
 
     Args:
         thresh: the largest norm kept, >= 0 (0: no clipping).
@@ -106,15 +121,31 @@ class ClipNorm(Transform):
     def is_identity(self) -> bool:
         return self.thresh == 0.0
 
+    def joins_call(self) -> bool:
+        return self.global_norm and self.thresh != 0.0
+
     def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
-        thresh = self.thresh
-        if thresh == 0.0:
+        if self.thresh == 0.0:
             return g, state
-        xp = of(g).xp
-        call = CURRENT_CALL.get() if self.global_norm else None
-        norm = call.global_norm() if call is not None else xp.linalg.norm(g)
-        scale = thresh / xp.maximum(norm, thresh)
-        return g * scale.astype(g.dtype), state
+        if self.global_norm:
+            raise ValueError(
+                f"ClipNorm(global_norm=True): the global norm spans every gradient of one "
+                f"update call, which {self!r}.update(...) cannot see; apply it through "
+                f"update(ws, gs, opt) (or minimize), or use ClipNorm({self.thresh!r}) to clip "
+                f"each array by its own norm"
+            )
+        return self.scaled(g, of(g).xp.linalg.norm(g)), state
+
+    def run(self, g: Any, state: Any, param: Any) -> Run:
+        if not self.joins_call():
+            return self.update(g, state, param)
+        norm = yield Joint(joint_norm, g)
+        return self.scaled(g, norm), state
+
+    def scaled(self, g: Any, norm: Any) -> Any:
+        """``g`` scaled to norm ``thresh`` when ``norm`` exceeds it."""
+        scale = self.thresh / of(g).xp.maximum(norm, self.thresh)
+        return g * scale.astype(g.dtype)
 
 
 @register
@@ -208,86 +239,27 @@ class Dampening(Transform):
         return g * (1.0 - self.dampening), state
 
 
-@register
-class ExpDecay(Transform):
-    """Flux's ``ExpDecay``: scale by ``eta``, multiplied by ``decay`` every ``decay_step``.
+# The momentum rules' arithmetic, shared with the CPU backend's fused kernels.
 
-    At the n-th update (n = 1, 2, ...): if ``n % decay_step == 0`` then
-    ``eta = max(eta * decay, clip)``; ``g_out = eta * g``. The current ``eta`` and ``n``
-    are in the state.
 
-    Args:
-        eta: the initial scale (learning rate).
-        decay: the factor applied every ``decay_step`` updates.
-        decay_step: updates between two decays.
-        clip: the smallest ``eta``.
+def momentum_move(u: Any, velocity: Any, momentum: float) -> Any:
+    """``velocity = momentum * velocity - u`` in place; returns it: the parameter's move."""
+    velocity *= momentum
+    velocity -= u
+    return velocity
 
-    Example:
-        >>> import numpy as np
-        >>> from plugrad_optim import ExpDecay, chain, SGD, update
-        >>> w, opt = np.zeros(1), chain(ExpDecay(1.0, 0.5, 2, 0.1), SGD(lr=1.0))
-        >>> for _ in range(4):
-        ...     update(w, np.ones(1), opt)
-        >>> w  # 1 + 0.5 + 0.5 + 0.25
-        array([-2.25])
-    """
 
-    eta = Hyper(low=0.0)
-    decay = Hyper(low=0.0)
-    decay_step = Hyper("int", low=1)
-    clip = Hyper(low=0.0)
-
-    def __init__(
-        self, eta: float = 0.001, decay: float = 0.1, decay_step: int = 1000, clip: float = 1e-4
-    ) -> None:
-        self.eta = eta
-        self.decay = decay
-        self.decay_step = decay_step
-        self.clip = clip
-
-    def init(self, param: Any) -> dict[str, Any]:
-        return {"count": 0, "eta": self.eta}
-
-    def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
-        n = state["count"] + 1
-        state["count"] = n
-        if n % self.decay_step == 0:
-            state["eta"] = max(state["eta"] * self.decay, self.clip)
-        return g * state["eta"], state
+def nesterov_step(u: Any, velocity: Any, momentum: float) -> Any:
+    """``velocity = momentum * velocity - u`` in place; returns the step to subtract,
+    ``u - momentum * velocity`` (a new array)."""
+    momentum_move(u, velocity, momentum)
+    step = velocity * momentum
+    of(velocity).xp.subtract(u, step, out=step)
+    return step
 
 
 @register
-class InvDecay(Transform):
-    """Flux's ``InvDecay``: scale the n-th update (n = 1, 2, ...) by ``1 / (1 + gamma * n)``.
-
-    Args:
-        gamma: the decay rate, >= 0.
-
-    Example:
-        >>> import numpy as np
-        >>> from plugrad_optim import InvDecay
-        >>> t = InvDecay(1.0)
-        >>> s = t.init(None)
-        >>> [float(t.update(np.ones(1), s, None)[0][0]) for _ in range(3)]
-        [0.5, 0.3333333333333333, 0.25]
-    """
-
-    gamma = Hyper(low=0.0)
-
-    def __init__(self, gamma: float = 0.001) -> None:
-        self.gamma = gamma
-
-    def init(self, param: Any) -> dict[str, int]:
-        return {"count": 0}
-
-    def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
-        n = state["count"] + 1
-        state["count"] = n
-        return g * (1.0 / (1.0 + self.gamma * n)), state
-
-
-@register
-class ApplyMomentum(Transform):
+class ApplyMomentum(Rule):
     """Lasagne's ``apply_momentum``: add classical momentum to the step of any rule.
 
     With ``u`` the incoming step (what the rule would subtract):
@@ -312,26 +284,19 @@ class ApplyMomentum(Transform):
     """
 
     momentum = Hyper(low=0.0, high=1.0)
+    kernel = "momentum_update"
+    state_arrays = ("velocity",)
+    kernel_hypers = (("gamma", "momentum"),)
 
     def __init__(self, momentum: float = 0.9) -> None:
         self.momentum = momentum
 
-    def init(self, param: Any) -> dict[str, Any]:
-        return {"velocity": of(param).xp.zeros_like(param)}
-
-    def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
-        v = state["velocity"]
-        v *= self.momentum
-        v -= g
-        return -v, state
-
-    def kernel_args(self, state: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        """State arrays and hyperparameters for a fused ``momentum_update`` kernel."""
-        return (state["velocity"],), {"gamma": self.momentum}
+    def step(self, g: Any, state: dict[str, Any], t: int) -> Any:
+        return -momentum_move(g, state["velocity"], self.momentum)
 
 
 @register
-class ApplyNesterovMomentum(Transform):
+class ApplyNesterovMomentum(Rule):
     """Lasagne's ``apply_nesterov_momentum``: add Nesterov momentum to any rule's step.
 
     With ``u`` the incoming step: ``velocity = momentum * velocity - u``; the parameter moves
@@ -358,24 +323,15 @@ class ApplyNesterovMomentum(Transform):
     """
 
     momentum = Hyper(low=0.0, high=1.0)
+    kernel = "nesterov_update"
+    state_arrays = ("velocity",)
+    kernel_hypers = (("gamma", "momentum"),)
 
     def __init__(self, momentum: float = 0.9) -> None:
         self.momentum = momentum
 
-    def init(self, param: Any) -> dict[str, Any]:
-        return {"velocity": of(param).xp.zeros_like(param)}
-
-    def update(self, g: Any, state: Any, param: Any) -> tuple[Any, Any]:
-        v = state["velocity"]
-        v *= self.momentum
-        v -= g
-        out = v * self.momentum
-        of(v).xp.subtract(g, out, out=out)
-        return out, state
-
-    def kernel_args(self, state: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        """State arrays and hyperparameters for a fused ``nesterov_update`` kernel."""
-        return (state["velocity"],), {"gamma": self.momentum}
+    def step(self, g: Any, state: dict[str, Any], t: int) -> Any:
+        return nesterov_step(g, state["velocity"], self.momentum)
 
 
 def apply_momentum(updates: Transform | None = None, momentum: float = 0.9) -> Transform:

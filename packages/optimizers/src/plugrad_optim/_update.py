@@ -2,23 +2,53 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from plugrad_autograd import Param
 from plugrad_backends import of
 
-from ._base import CURRENT_CALL, Transform, UpdateCall, check_lr, check_real, register
-from ._knet import SGD
+from ._base import Owned, Run, Transform, check_lr, check_real, register
+from ._named import SGD
 
 _DEFAULT_LR = 0.1
 _DEFAULT_GCLIP = 0.0
 
-# One planned update: (optimizer, weight array, gradient, state holder, key in the holder).
-_Job = tuple[Transform, Any, Any, Any, Any]
+
+class _Job:
+    """One planned update: the optimizer, the weight's array, its gradient, and where the
+    state lives (``holder[key]``, owned by ``keeper`` for ``weight`` at position ``slot``)."""
+
+    __slots__ = ("opt", "array", "grad", "holder", "key", "keeper", "slot", "weight")
+
+    def __init__(
+        self, opt: Transform, array: Any, grad: Any, holder: Any, key: Any, keeper: Any = None
+    ) -> None:
+        self.opt, self.array, self.grad = opt, array, grad
+        self.holder, self.key, self.keeper = holder, key, keeper
+        self.slot: Any = ()
+        self.weight: Any = None
+
+    def start(self) -> Any:
+        """The state to update with: the held one, or a fresh one."""
+        state = self.holder[self.key]
+        return self.opt.init(self.array) if state is None else state
+
+    def finish(self, state: Any) -> None:
+        self.holder[self.key] = state
+        if self.keeper is not None:
+            _bind(self.keeper, self.slot, self.weight)
+
+    def run(self) -> Run:
+        """The portable update as a generator (it yields where a global norm is needed)."""
+        u, state = yield from self.opt.run(self.grad, self.start(), self.array)
+        self.array -= u
+        self.finish(state)
+        return None, None
 
 
 @register
-class CollectionState:
+class CollectionState(Owned):
     """The state of one optimizer that serves a whole collection of weights.
 
     ``update(ws, gs, opt)`` with a single optimizer and a list/tuple/dict of weights keeps
@@ -57,9 +87,14 @@ def update(w: Any, g: Any, opt: Any = None, lr: Any = _DEFAULT_LR, gclip: float 
       a matching list/tuple/dict of optimizers gives each weight its own.
     - ``w`` and ``g`` may be matching lists, tuples and dicts (nested) of Params and arrays.
 
-    A ``None`` gradient (a weight that took no part) is skipped. Everything is checked
-    before any weight changes. The update runs on the weight's backend, in place, with no
-    host synchronization.
+    A state belongs to one weight: an optimizer whose state was made for another weight
+    that still exists is refused (one ``Adam`` given to two Params would mix their
+    moments); ``copy.deepcopy(opt)`` or ``opt.reset()`` gives a fresh one. Every
+    ``ClipNorm(..., global_norm=True)`` of the call uses the joint norm of the gradients
+    reaching them. A ``None`` gradient (a weight that took no part) is skipped. Everything
+    is checked before any weight changes. The update runs on the weight's backend, in
+    place, with no host synchronization, and keeps no state outside its arguments (threads
+    may update their own models at once).
 
     Args:
         w: a Param, an array, or a list/tuple/dict of them.
@@ -72,7 +107,8 @@ def update(w: Any, g: Any, opt: Any = None, lr: Any = _DEFAULT_LR, gclip: float 
     Raises:
         TypeError: a weight, gradient or optimizer of an unsupported type.
         ValueError: collections that do not match, a gradient of the wrong shape, a negative
-            learning rate, or ``lr``/``gclip`` given together with ``opt``.
+            learning rate, ``lr``/``gclip`` given together with ``opt``, or an optimizer
+            holding another weight's state.
 
     Example:
         >>> import numpy as np
@@ -95,18 +131,32 @@ def update(w: Any, g: Any, opt: Any = None, lr: Any = _DEFAULT_LR, gclip: float 
     _check_opt_arg(opt)
     planner = _Planner(lr, gclip)
     planner.plan(w, g, opt, ())
-    jobs = planner.jobs
-    if not jobs:
-        return
-    token = CURRENT_CALL.set(UpdateCall([job[2] for job in jobs]))
-    try:
-        for o, a, grad, holder, key in jobs:
-            state = holder[key]
-            if state is None:
-                state = o.init(a)
-            holder[key] = o.apply(a, grad, state)
-    finally:
-        CURRENT_CALL.reset(token)
+    together = []
+    for job in planner.jobs:
+        if job.opt.joins_call():
+            together.append(job)
+        else:
+            job.finish(job.opt.apply(job.array, job.grad, job.start()))
+    if together:
+        _run_together(together)
+
+
+def _run_together(jobs: list[_Job]) -> None:
+    """Run the jobs in lock step: at each point where some of them yield a :class:`Joint`,
+    the values of the same ``combine`` are combined once and each job gets its reply."""
+    running = [(job.run(), None) for job in jobs]
+    while running:
+        asks: dict[Any, list[tuple[Any, Any]]] = {}
+        for run, reply in running:
+            try:
+                joint = run.send(reply)
+            except StopIteration:
+                continue
+            asks.setdefault(joint.combine, []).append((run, joint.value))
+        running = []
+        for combine, waiting in asks.items():
+            replies = combine([value for _, value in waiting])
+            running += [(run, r) for (run, _), r in zip(waiting, replies)]
 
 
 class _Planner:
@@ -159,7 +209,7 @@ class _Planner:
             else:
                 o = self.default()
                 a = _leaf(w, g, o, path)
-                self.jobs.append((o, a, g, {"state": None}, "state"))
+                self.jobs.append(_Job(o, a, g, {"state": None}, "state"))
                 return
         elif not isinstance(o, Transform):
             raise TypeError(
@@ -183,7 +233,23 @@ class _Planner:
                 f"update the single weight at {_where(path)}; use a separate optimizer "
                 f"(copy.deepcopy(opt)) or opt.reset() to start afresh"
             )
-        self.jobs.append((o, a, g, holder, "state"))
+        self.jobs.append(self.owned(_Job(o, a, g, holder, "state", o), w, (), path))
+
+    def owned(self, job: _Job, w: Any, slot: Any, path: tuple[Any, ...]) -> _Job:
+        """``job`` with its weight checked against the one its state already belongs to."""
+        if job.holder[job.key] is not None:
+            owner = _owner(job.keeper, slot)
+            if owner is not None and owner is not w and not _same_weight(owner, w, job.array):
+                raise ValueError(
+                    f"update: this {type(job.opt).__name__} object already holds the state of "
+                    f"another weight ({_describe(owner)}) and cannot also update "
+                    f"{_describe(w)} at {_where(path)}: its moments would mix both weights' "
+                    f"gradients. Give each weight its own optimizer (p.opt = "
+                    f"copy.deepcopy(opt), or minimize(..., optimizer=opt), which copies it), "
+                    f"or call opt.reset() to start afresh with this weight"
+                )
+        job.slot, job.weight = slot, w
+        return job
 
     def plan_shared(self, w: Any, g: Any, o: Transform, path: tuple[Any, ...]) -> None:
         state = vars(o).get("state")
@@ -203,7 +269,8 @@ class _Planner:
         if g is None:
             return
         if not _is_collection(w):
-            self.jobs.append((o, _leaf(w, g, o, path), g, holder, key))
+            job = _Job(o, _leaf(w, g, o, path), g, holder, key, vars(o)["state"])
+            self.jobs.append(self.owned(job, w, path, path))
             return
         pairs = _pairs(w, g, path)
         sub = holder[key]
@@ -215,6 +282,28 @@ class _Planner:
             )
         for k, wi, gi in pairs:
             self._plan_states(wi, gi, o, sub, k, (*path, k))
+
+
+def _owner(keeper: Owned, slot: Any) -> Any:
+    ref = keeper.owners().get(slot)
+    return None if ref is None else ref()
+
+
+def _bind(keeper: Owned, slot: Any, weight: Any) -> None:
+    owners = keeper.owners()
+    ref = owners.get(slot)
+    if ref is None or ref() is not weight:
+        try:  # noqa: SIM105 (cheaper than contextlib.suppress on every update)
+            owners[slot] = weakref.ref(weight)
+        except TypeError:  # an array type without weak references: nothing to check against
+            pass
+
+
+def _same_weight(owner: Any, w: Any, array: Any) -> bool:
+    """A Param and its own array are one weight."""
+    if owner is w or owner is array:
+        return True
+    return isinstance(owner, Param) and owner.value is array
 
 
 def _check_opt_arg(opt: Any) -> None:

@@ -11,7 +11,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="plugrad", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="list components, plugins, backends and devices")
-    demo = sub.add_parser("demo", help="train LeNet on the bundled digits, save, reload")
+    demo = sub.add_parser(
+        "demo", help="train LeNet on the bundled digits (or 'gpt': a char-GPT), save, reload"
+    )
+    demo.add_argument(
+        "which", nargs="?", default="lenet", choices=["lenet", "gpt"], help="which demo"
+    )
+    demo.add_argument("--iters", type=int, default=None, help="gpt: training iterations")
     demo.add_argument("--epochs", type=int, default=None, help="training epochs")
     demo.add_argument("--device", default=None, help="backend name, e.g. cpu or cuda")
     demo.add_argument("--out", default=None, help="where to save the model")
@@ -24,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from plugrad_backends import BackendError
 
+    if args.which == "gpt":
+        from ._demo_gpt import run_gpt_demo
+
+        return run_gpt_demo(iters=args.iters, out=args.out, check=args.check)
     from ._demo import run_demo
 
     try:

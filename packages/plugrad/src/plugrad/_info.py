@@ -4,17 +4,7 @@ from __future__ import annotations
 
 from importlib import metadata
 
-COMPONENTS = (
-    "plugrad",
-    "plugrad-backends",
-    "plugrad-autograd",
-    "plugrad-nn",
-    "plugrad-optim",
-    "plugrad-data",
-    "plugrad-hyperopt",
-    "plugrad-cuda",
-    "plugrad-cpu-kernels",
-)
+from ._components import COMPONENTS
 
 
 def info() -> str:
@@ -28,7 +18,7 @@ def info() -> str:
     import plugrad_backends
 
     lines = ["plugrad components:"]
-    for dist in COMPONENTS:
+    for dist, _, _ in COMPONENTS:
         try:
             version = metadata.version(dist)
         except metadata.PackageNotFoundError:

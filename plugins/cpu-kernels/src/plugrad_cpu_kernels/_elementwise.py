@@ -47,20 +47,29 @@ def contiguous(a: np.ndarray) -> np.ndarray:
 
 def forward(name: str, x: Any, alpha: float = 0.0) -> Any:
     """``name(x)`` by the compiled loop, e.g. ``forward("tanh", x)``."""
+    scalar = isinstance(x, np.generic)  # a numpy scalar gets the array's numbers, as a scalar
+    x = _array(x)
     if not handles(x):
         return NotImplemented
     y = np.empty(x.shape, dtype=x.dtype)
     _core.activate(CODES[name], contiguous(x), y, alpha)
-    return y
+    return y[()] if scalar else y
 
 
 def gradient(name: str, dy: Any, y: Any, x: Any, alpha: float = 0.0) -> Any:
     """``dy * name'(x)`` by the compiled loop (``y = name(x)`` is reused where it helps)."""
+    scalar = isinstance(x, np.generic)
+    dy, y, x = _array(dy), _array(y), _array(x)
     if not handles(dy, y, x):
         return NotImplemented
     dx = np.empty(x.shape, dtype=x.dtype)
     _core.activate_grad(CODES[name], contiguous(dy), contiguous(x), contiguous(y), dx, alpha)
-    return dx
+    return dx[()] if scalar else dx
+
+
+def _array(a: Any) -> Any:
+    """A numpy scalar as a 0-d array (so that 0.3 and [0.3] give the same numbers)."""
+    return np.asarray(a) if isinstance(a, np.generic) else a
 
 
 def _forward_kernel(name: str) -> Callable[..., Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from plugrad_backends import Backend
+from plugrad_backends import Backend, ThreadGenerators
 
 from . import _cupy
 from ._memory import MemoryInfo, gc, memory_info
@@ -48,8 +48,7 @@ class CudaBackend(Backend):
 
     def __init__(self) -> None:
         super().__init__()
-        self._seed: int | None = None
-        self._rngs: dict[int, Any] = {}
+        self._generators = ThreadGenerators(_generator)
 
     # -- availability -------------------------------------------------------------
     def is_available(self) -> bool:
@@ -100,20 +99,18 @@ class CudaBackend(Backend):
 
     # -- random numbers ---------------------------------------------------------------
     def seed(self, n: int) -> None:
-        """Reseed: every device's generator restarts from ``n`` on its next use."""
-        self._seed = int(n)
-        self._rngs.clear()
+        """Reseed this thread: its generator on every device restarts from ``n``."""
+        self._generators.seed(n)
 
     @property
     def rng(self) -> Any:
-        """The active device's ``cupy.random.Generator`` (made on first use)."""
+        """This thread's ``cupy.random.Generator`` for the active device (made on first use).
+
+        Same seed on every device, as torch.manual_seed does: runs reproduce per device.
+        Threads get streams of their own, as on the CPU (``plugrad_backends.seed``).
+        """
         cupy = _cupy.require_device("cuda backend rng")
-        device = cupy.cuda.runtime.getDevice()
-        generator = self._rngs.get(device)
-        if generator is None:
-            # Same seed on every device, as torch.manual_seed does: runs reproduce per device.
-            generator = self._rngs[device] = cupy.random.default_rng(self._seed)
-        return generator
+        return self._generators.get(cupy.cuda.runtime.getDevice())
 
     # -- devices ------------------------------------------------------------------------
     def synchronize(self) -> None:
@@ -154,3 +151,10 @@ class CudaBackend(Backend):
     def gc(self, device: int | None = None) -> int:
         """Give cached GPU memory back; see :func:`plugrad_cuda.gc`."""
         return gc(device)
+
+
+def _generator(seed: int | np.random.SeedSequence) -> Any:
+    """A cupy generator from an int seed, or from a thread's SeedSequence child."""
+    if isinstance(seed, np.random.SeedSequence):
+        seed = int(seed.generate_state(1, np.uint64)[0])  # cupy's generators take an int
+    return _cupy.require_cupy("cuda backend rng").random.default_rng(seed)
