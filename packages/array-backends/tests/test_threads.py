@@ -47,3 +47,36 @@ def test_numpy_blas_is_found_on_linux():
 def test_set_num_threads_rejects_bad_counts(bad):
     with pytest.raises(ValueError, match="set_num_threads: n must be a positive int"):
         B.set_num_threads(bad)
+
+
+class _Broken:
+    @B.hookimpl
+    def plugrad_set_num_threads(self, n: int) -> None:
+        raise RuntimeError("pool gone")
+
+    @B.hookimpl
+    def plugrad_report(self) -> list[str]:
+        raise RuntimeError("no report")
+
+
+class _Reporting:
+    @B.hookimpl
+    def plugrad_report(self) -> list[str]:
+        return ["threads: 3"]
+
+
+def test_a_plugin_whose_thread_or_report_hook_raises_is_a_warning_not_an_error():
+    broken, reporting = _Broken(), _Reporting()
+    B.register(broken)
+    B.register(reporting)
+    try:
+        with pytest.warns(B.PluginLoadWarning, match="plugrad_set_num_threads hook raised"):
+            B.set_num_threads(1)
+        with pytest.warns(B.PluginLoadWarning, match="plugrad_report hook raised"):
+            text = B.info()
+        assert "plugin reports:\n  threads: 3" in text
+        assert "RuntimeError: no report" in text  # listed among the problems
+    finally:
+        B.unregister(broken)
+        B.unregister(reporting)
+        B.set_num_threads(os.cpu_count() or 1)
