@@ -8,9 +8,9 @@ import sys
 import textwrap
 
 import numpy as np
-import plugrad_autograd as ag
 import pytest
 
+import plugrad_autograd as ag
 import plugrad_data as D
 
 SAVE = """

@@ -53,6 +53,7 @@ from ._train import (
     momentum,
     nesterov,
     rmsprop,
+    set_optimizer,
     sgd,
     train,
 )
@@ -127,6 +128,7 @@ __all__ = [
     "nesterov",
     "norm_constraint",
     "rmsprop",
+    "set_optimizer",
     "sgd",
     "total_norm_constraint",
     "train",
