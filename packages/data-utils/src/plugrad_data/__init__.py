@@ -14,6 +14,7 @@ from ._loader import DataLoader
 from ._minibatch import MiniBatches, minibatch, onehot, seqbatch
 from ._progress import STOP, Progress, progress
 from ._serialize import FORMAT_VERSION, load, save
+from ._state import load_state, state
 
 __version__ = "0.1.0"
 
@@ -28,6 +29,7 @@ __all__ = [
     "converge",
     "digits",
     "load",
+    "load_state",
     "minibatch",
     "mnist",
     "onehot",
@@ -35,4 +37,5 @@ __all__ = [
     "read_idx",
     "save",
     "seqbatch",
+    "state",
 ]

@@ -315,6 +315,7 @@ from plugrad_data import (
     converge,
     digits,
     load,
+    load_state,
     minibatch,
     mnist,
     onehot,
@@ -322,6 +323,7 @@ from plugrad_data import (
     read_idx,
     save,
     seqbatch,
+    state,
 )
 from plugrad_hyperopt import (
     Bracket,
@@ -534,6 +536,7 @@ __all__ = [
     "less_equal",
     "lgamma",
     "load",
+    "load_state",
     "log",
     "log10",
     "log1p",
@@ -617,6 +620,7 @@ __all__ = [
     "square",
     "squeeze",
     "stack",
+    "state",
     "std",
     "subtract",
     "successive_halving",
