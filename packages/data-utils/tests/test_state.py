@@ -94,5 +94,5 @@ def test_shape_and_dtype_mismatches_are_refused_with_the_fix():
 def test_bad_arguments():
     with pytest.raises(TypeError, match="load_state"):
         D.load_state(Net(), [("a", np.zeros(1))])
-    with pytest.raises(TypeError, match="load_state.*not an array"):
+    with pytest.raises(TypeError, match=r"load_state.*not an array"):
         D.load_state(Net(), {"layers[1].scale": "ones"}, strict=False)
