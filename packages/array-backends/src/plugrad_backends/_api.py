@@ -334,6 +334,51 @@ def seed(n: int) -> None:
                 )
 
 
+def rng_state() -> dict[str, Any]:
+    """The calling thread's random state on every available backend, by backend name.
+
+    ``pg.save`` stores it (plain dicts of ints and strings) and :func:`set_rng_state`
+    restores it, so a resumed run draws the shuffles and dropout masks that an uninterrupted
+    one would. A backend that cannot capture its state is left out with a warning.
+
+    Example:
+        >>> import plugrad_backends as B
+        >>> B.seed(0); saved = B.rng_state()
+        >>> a = B.get("cpu").rng.random()
+        >>> B.set_rng_state(saved); a == B.get("cpu").rng.random()
+        True
+    """
+    reg = registry()
+    out = {}
+    for name, backend in reg.backends.items():
+        if _is_available(backend):
+            try:
+                out[name] = backend.rng_state()
+            except BackendError as e:
+                warn(f"rng_state: {e}; its draws will not be restored")
+    return out
+
+
+def set_rng_state(state: Any) -> None:
+    """Restore the calling thread's random state from :func:`rng_state`'s result.
+
+    Generator objects are kept; their state is overwritten.
+
+    Raises:
+        TypeError: ``state`` is not a dict by backend name.
+        BackendError: it names a backend that is not installed or not available.
+        ValueError: a backend's state it cannot restore.
+    """
+    if not isinstance(state, dict):
+        raise TypeError(
+            f"set_rng_state: state must be the dict rng_state() returned, got "
+            f"{type(state).__name__}"
+        )
+    backends = [get(name) for name in state]
+    for backend, st in zip(backends, state.values(), strict=True):
+        backend.set_rng_state(st)
+
+
 def gpu(which: bool | int | None = None) -> int:
     """Knet's ``gpu()``: the active GPU id, or -1 when the default backend is the CPU.
 
