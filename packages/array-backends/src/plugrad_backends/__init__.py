@@ -27,6 +27,7 @@ from ._api import (
     using,
 )
 from ._backend import Backend
+from ._blas import BlasLibrary, blas_libraries, set_blas_threads
 from ._boundary import PluginInfo, PluginLoadWarning
 from ._errors import BackendError
 from ._info import info
@@ -47,6 +48,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Backend",
     "BackendError",
+    "BlasLibrary",
     "PluginInfo",
     "PluginLoadWarning",
     "ThreadGenerators",
@@ -54,6 +56,7 @@ __all__ = [
     "array",
     "array_namespace",
     "available",
+    "blas_libraries",
     "call_hook",
     "current",
     "default_dtype",
@@ -70,6 +73,7 @@ __all__ = [
     "registered",
     "rng_state",
     "seed",
+    "set_blas_threads",
     "set_default_dtype",
     "set_rng_state",
     "to_host",
