@@ -95,3 +95,23 @@ def test_round_trip_in_one_process_with_a_name(tmp_path):
 def test_a_bad_name_is_refused(bad):
     with pytest.raises(TypeError, match="name"):
         ag.serializable(name=bad)(type("X", (), {}))
+
+
+def test_a_name_taken_by_another_class_is_refused_and_the_same_class_may_register_again():
+    @ag.serializable(name="tests.script.Taken")
+    class Taken:
+        pass
+
+    first = Taken
+
+    @ag.serializable(name="tests.script.Taken")  # the same class defined again (a re-run)
+    class Taken:
+        pass
+
+    assert ag.serializable_class("tests.script.Taken") is Taken is not first
+
+    class Other:
+        pass
+
+    with pytest.raises(ValueError, match="already registered"):
+        ag.serializable(name="tests.script.Taken")(Other)

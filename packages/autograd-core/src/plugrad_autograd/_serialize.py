@@ -29,6 +29,10 @@ def serializable_name(cls: type) -> str:
     return _names.get(cls) or f"{cls.__module__}.{cls.__qualname__}"
 
 
+def _origin(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 def _check_name(name: object) -> str:
     if not (
         isinstance(name, str) and name and all(part.isidentifier() for part in name.split("."))
@@ -113,6 +117,12 @@ def serializable(
         if fields is not None:
             _fields[c] = _normalized(c, fields)
         if stable is not None:
+            holder = _classes.get(stable)
+            if holder is not None and _origin(holder) != _origin(c):
+                raise ValueError(
+                    f"serializable: the name {stable!r} is already registered for "
+                    f"{_origin(holder)}; give {_origin(c)} a name of its own"
+                )
             _names[c] = stable
         _classes[serializable_name(c)] = c
         return c
