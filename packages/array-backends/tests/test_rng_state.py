@@ -66,3 +66,39 @@ def test_bad_states_are_refused_with_a_clear_error() -> None:
         B.set_rng_state({"no-such-backend": {}})
     with pytest.raises(ValueError, match="cpu"):
         B.set_rng_state({"cpu": {None: {"bit_generator": "PCG64", "state": 3}}})
+
+
+class _OpaqueRng:
+    def random(self, *shape):
+        return np.zeros(shape)
+
+
+class _OpaqueBackend(B.Backend):
+    name = "opaque-rng"
+    xp = np
+    array_types = ()
+
+    def seed(self, n):
+        pass
+
+    @property
+    def rng(self):
+        return _OpaqueRng()
+
+
+class _OpaquePlugin:
+    @B.hookimpl
+    def plugrad_backends(self):
+        return [_OpaqueBackend()]
+
+
+def test_a_backend_whose_state_cannot_be_captured_is_left_out_with_a_warning() -> None:
+    plugin = _OpaquePlugin()
+    B.register(plugin)
+    try:
+        with pytest.warns(RuntimeWarning, match="opaque-rng.*cannot capture") as record:
+            state = B.rng_state()
+        assert record[0].filename == __file__
+        assert "opaque-rng" not in state and "cpu" in state
+    finally:
+        B.unregister(plugin)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import Backend
-from ._boundary import attempt, warn
+from ._boundary import _user_stacklevel, attempt, warn
 from ._errors import BackendError
 from ._registry import backend_of_type, namespace_of_type, registry
 
@@ -355,7 +356,11 @@ def rng_state() -> dict[str, Any]:
             try:
                 out[name] = backend.rng_state()
             except BackendError as e:
-                warn(f"rng_state: {e}; its draws will not be restored")
+                warnings.warn(
+                    f"rng_state: {e}; its draws will not be restored",
+                    RuntimeWarning,
+                    stacklevel=_user_stacklevel(),
+                )
     return out
 
 
