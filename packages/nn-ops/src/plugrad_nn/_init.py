@@ -58,15 +58,19 @@ def fans(shape: tuple[int, ...]) -> tuple[int, int]:
     return shape[1] * receptive, shape[0] * receptive
 
 
+# A backend's generator or namespace may hand back arrays of another type (a numpy
+# generator serving a backend of numpy subclasses): backend.asarray makes them its own.
+
+
 def _uniform(backend: Any, shape: tuple[int, ...], dtype: Any, bound: float) -> Any:
-    u = backend.rng.random(shape, dtype=dtype)
+    u = backend.asarray(backend.rng.random(shape, dtype=dtype))
     u *= 2 * bound
     u -= bound
     return u
 
 
 def _normal(backend: Any, shape: tuple[int, ...], dtype: Any, mean: float, std: float) -> Any:
-    z = backend.rng.standard_normal(shape, dtype=dtype)
+    z = backend.asarray(backend.rng.standard_normal(shape, dtype=dtype))
     z *= std
     if mean:
         z += mean
@@ -200,7 +204,7 @@ def bilinear(
         return 1 - xp.abs(xp.arange(size, dtype=dt) - center) / f
 
     kernel = taps(factor_h)[:, None] * taps(factor_w)[None, :]
-    w = xp.zeros((in_channels, out_channels, *kernel.shape), dtype=dt)
+    w = backend.asarray(xp.zeros((in_channels, out_channels, *kernel.shape), dtype=dt))
     for i in range(min(in_channels, out_channels)):
         w[i, i] = kernel
     return w
@@ -209,7 +213,7 @@ def bilinear(
 def _zeros(*dims: int, dtype: Any = None, device: Any = None) -> Any:
     shape = _dims("param0", dims)
     backend, dt = _target(dtype, device)
-    return backend.xp.zeros(shape, dtype=dt)
+    return backend.asarray(backend.xp.zeros(shape, dtype=dt))
 
 
 def _accepts_target(init: Callable[..., Any]) -> bool:
@@ -223,7 +227,7 @@ def _accepts_target(init: Callable[..., Any]) -> bool:
 def initial(init: Callable[..., Any], shape: tuple[int, ...], backend: Any, dtype: Any) -> Any:
     """``init`` drawn for ``shape`` on ``backend`` in ``dtype`` (any init function)."""
     if _accepts_target(init):
-        return init(*shape, dtype=dtype, device=backend)
+        return B.array(init(*shape, dtype=dtype, device=backend), device=backend, dtype=dtype)
     return B.array(init(*shape), device=backend, dtype=dtype)
 
 

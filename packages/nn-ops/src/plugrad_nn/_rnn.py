@@ -206,7 +206,7 @@ class RNN:
 
         def matrix(rows: int) -> ag.Param:
             blocks = [initial(winit, (rows, H), backend, dt) for _ in range(gates)]
-            return ag.Param(xp.concatenate(blocks, axis=1))
+            return ag.Param(backend.asarray(xp.concatenate(blocks, axis=1)))
 
         def bias(forget: bool) -> ag.Param:
             blocks = [
@@ -217,7 +217,7 @@ class RNN:
                 blocks[1] = (
                     initial(finit, (H,), backend, dt) if finit is not None else xp.ones(H, dt)
                 )
-            return ag.Param(xp.concatenate(blocks))
+            return ag.Param(backend.asarray(xp.concatenate(blocks)))
 
         self.w_ih: list[ag.Param | None] = []
         self.w_hh: list[ag.Param] = []

@@ -44,6 +44,21 @@ def evaluate(model: Any, x: Any, y: Any, device: str) -> float:
     return correct / len(y)
 
 
+def epoch_message(epoch: int, epochs: int, loss: float, test_acc: float | None) -> str:
+    """The progress line of an epoch; the test accuracy only once it has been measured.
+
+    Example:
+        >>> epoch_message(1, 15, 2.3, None)
+        'epoch 1/15 loss 2.3000'
+        >>> epoch_message(2, 15, 0.5, 0.9)
+        'epoch 2/15 loss 0.5000 (test acc 0.9000 after epoch 1)'
+    """
+    line = f"epoch {epoch}/{epochs} loss {loss:.4f}"
+    if test_acc is None:
+        return line
+    return f"{line} (test acc {test_acc:.4f} after epoch {epoch - 1})"
+
+
 def _default_device() -> str:
     import plugrad as pg
 
@@ -89,15 +104,13 @@ def run_demo(
         return pg.nll(model(x), y)
 
     optimizer = pg.Adam(lr=0.002)
-    test_acc = 0.0
+    test_acc: float | None = None
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         pg.trainmode(model)
         bar = pg.progress(
             pg.minimize(loss, data, optimizer),
-            msg=lambda p, e=epoch, acc=test_acc: (
-                f"epoch {e}/{epochs} loss {p.currval:.4f} test acc {acc:.4f}"
-            ),
+            msg=lambda p, e=epoch, acc=test_acc: epoch_message(e, epochs, p.currval, acc),
         )
         bar.run()
         pg.testmode(model)
