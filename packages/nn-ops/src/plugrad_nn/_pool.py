@@ -26,10 +26,12 @@ from ._common import (
     ArgumentTypeError,
     Saved,
     backend_for,
+    bool_arg,
     is_int,
     kernel,
     op_error,
     prod,
+    real_arg,
     recording,
     shape_of,
     spatial,
@@ -380,6 +382,8 @@ def pool(
     padding: int | tuple[int, ...] = 0,
     stride: int | tuple[int, ...] | None = None,
     mode: int = 0,
+    alpha: float = 1,
+    nan_propagation: bool = False,
 ) -> Any:
     """Knet's ``pool``: max or average pooling over 2-D or 3-D windows of ``x``.
 
@@ -388,7 +392,13 @@ def pool(
     (default: the window) are an int or one int per spatial dimension in array order.
     ``mode``: 0 max (padding never wins), 1 average with padded zeros counted, 2 average
     over the real inputs only, 3 deterministic max (the same as 0 here: the first maximum
-    of a window takes the whole gradient).
+    of a window takes the whole gradient). ``alpha`` scales the result (Knet's ``alpha``).
+
+    ``nan_propagation`` (Knet's ``maxpoolingNanOpt``, default off as Knet's 0): in max
+    pooling a NaN input never wins, so a window's maximum is that of its other values (a
+    window of NaN only gives NaN) and NaN inputs get zero gradient; with
+    ``nan_propagation=True`` any NaN in a window makes its maximum NaN (PyTorch's
+    behaviour). Average pooling always propagates NaN, as a sum does.
 
     Example:
         >>> import numpy as np, plugrad_nn as nn
@@ -401,6 +411,8 @@ def pool(
     backend_for("pool", x)
     x_shape = shape_of(x)
     cfg = _config("pool", x_shape, window, padding, stride, mode)
+    real_arg("pool", "alpha", alpha, "a number", lambda a: True)
+    bool_arg("pool", "nan_propagation", nan_propagation)
     if cfg.mode in (0, 3) and any(p >= k for p, k in zip(cfg.padding, cfg.window)):
         raise op_error(
             "pool",
@@ -414,11 +426,29 @@ def pool(
             f"the window {cfg.window} is larger than the padded input {padded} (x of shape "
             f"{x_shape}, padding {cfg.padding}); use a smaller window or more padding",
         )
+    nan = None if nan_propagation or cfg.mode not in (0, 3) else _nan_mask(x)
+    if nan is not None:  # NaN never wins: pool with NaN as -inf, then mark all-NaN windows
+        x = ag.where(nan, -float("inf"), x)
     if not recording(x):
         raw = ag.value(x)
         impl = kernel(raw, "pool_forward", pool_forward)
-        return impl(raw, cfg.window, cfg.padding, cfg.stride, cfg.mode, False)[0]
-    return _pool(x, cfg, Saved())
+        y = impl(raw, cfg.window, cfg.padding, cfg.stride, cfg.mode, False)[0]
+    else:
+        y = _pool(x, cfg, Saved())
+    if nan is not None:
+        impl = kernel(nan, "pool_forward", pool_forward)
+        seen = impl((~nan).astype(ag.value(y).dtype), *cfg[:3], 0, False)[0]
+        y = ag.where(seen == 0, float("nan"), y)
+    return y if alpha == 1 else y * alpha
+
+
+def _nan_mask(x: Any) -> Any:
+    """Where ``x`` is NaN, or None when nothing is (the common case: one pass, no copy)."""
+    raw = ag.value(x)
+    if raw.dtype.kind not in "fc":
+        return None
+    mask = ag.xp_of(raw).isnan(raw)
+    return mask if bool(mask.any()) else None
 
 
 def unpool(
