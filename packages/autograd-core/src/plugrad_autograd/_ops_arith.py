@@ -101,7 +101,7 @@ def _matmul_vjp_w(dy: Any, y: Any, x: Any, w: Any) -> Any:
 defvjp(matmul, _matmul_vjp_x, _matmul_vjp_w)
 
 
-def bmm(x: Any, y: Any, transA: bool = False, transB: bool = False) -> Any:  # noqa: N803
+def bmm(x: Any, y: Any, transA: bool = False, transB: bool = False) -> Any:
     """Knet's batched matrix product: ``x (..., m, k) @ y (..., k, n)`` per batch entry.
 
     Knet's batch dimensions trail (column-major); ours lead, as numpy's matmul does.

@@ -27,8 +27,10 @@ from ._activations import (
     softmax,
     softplus,
 )
+from ._clean import clean
 from ._conv import conv4, deconv4
 from ._dropout import dropout
+from ._elementwise import invx
 from ._init import (
     bilinear,
     fans,
@@ -70,6 +72,7 @@ from ._layers import (
     trainmode,
 )
 from ._losses import accuracy, bce, logistic, mae, mse, nll, zeroone
+from ._losses_extra import binary_cross_entropy, quadloss, softloss
 from ._norm import BNMoments, batchnorm, bnmoments, bnparams
 from ._pool import pool, unpool
 from ._rnn import RNN, rnnparam, rnnparams
@@ -105,8 +108,10 @@ __all__ = [
     "batchnorm",
     "bce",
     "bilinear",
+    "binary_cross_entropy",
     "bnmoments",
     "bnparams",
+    "clean",
     "conv4",
     "deconv4",
     "dropout",
@@ -114,6 +119,7 @@ __all__ = [
     "fans",
     "gaussian",
     "gelu",
+    "invx",
     "kaiming_normal",
     "kaiming_uniform",
     "leaky_relu",
@@ -127,12 +133,14 @@ __all__ = [
     "param",
     "param0",
     "pool",
+    "quadloss",
     "relu",
     "rnnparam",
     "rnnparams",
     "selu",
     "sigm",
     "sigmoid",
+    "softloss",
     "softmax",
     "softplus",
     "summary",

@@ -210,14 +210,18 @@ def bilinear(*args: Any, dtype: Any = None, device: Any = None) -> Any:
             raise op_error("bilinear", f"the dtype was given twice; {usage}", TypeError)
         dtype, args = args[0], args[1:]
     if len(args) != 4:
-        raise op_error("bilinear", f"expected 4 sizes, got {len(args)} ({args!r}); {usage}", TypeError)
+        raise op_error(
+            "bilinear", f"expected 4 sizes, got {len(args)} ({args!r}); {usage}", TypeError
+        )
     names = ("factor_h", "factor_w", "in_channels", "out_channels")
     for name, value in zip(names, args):
         int_arg("bilinear", name, value)
     factor_h, factor_w, in_channels, out_channels = (int(a) for a in args)
     backend, dt = _target(dtype, device)
     if dt.kind != "f":
-        raise op_error("bilinear", f"dtype must be a floating-point type, got {dt}; {usage}", TypeError)
+        raise op_error(
+            "bilinear", f"dtype must be a floating-point type, got {dt}; {usage}", TypeError
+        )
     xp = backend.xp
 
     def taps(f: int) -> Any:

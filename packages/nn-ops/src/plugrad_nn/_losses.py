@@ -278,7 +278,9 @@ def accuracy(
     """
     if callable(scores):
         how = "mean" if average else "knet"
-        return _over_data(accuracy, scores, labels, how, unknown, axis=axis, ignore_index=ignore_index)
+        return _over_data(
+            accuracy, scores, labels, how, unknown, axis=axis, ignore_index=ignore_index
+        )
     refuse_keywords("accuracy", unknown)  # e.g. PyTorch's dim=: say axis=
     backend_for("accuracy", scores)
     labels, _, axis = _labels("accuracy", scores, labels, axis, ignore_index)

@@ -12,7 +12,7 @@ import numpy as np
 
 import plugrad_autograd as ag
 
-from ._common import backend_for, op_error, real_arg, shape_of
+from ._common import backend_for, is_box, op_error, real_arg, shape_of
 from ._losses import _check_labels, _mean_or_sum, _plain, _targets, reduction_of
 
 
@@ -57,9 +57,9 @@ def binary_cross_entropy(
             f"{float(raw.max())}]; for logits (scores before a sigmoid) use bce(logits, y)",
         )
     t = _targets("binary_cross_entropy", probs, targets, "targets")
-    _check_labels(
-        "binary_cross_entropy", t, "targets in [0, 1]", lambda xp, v: (v >= 0) & (v <= 1)
-    )
+    if not is_box(t) and t.dtype != raw.dtype:  # the loss keeps the probabilities' dtype
+        t = t.astype(raw.dtype)
+    _check_labels("binary_cross_entropy", t, "targets in [0, 1]", lambda xp, v: (v >= 0) & (v <= 1))
     losses = -t * ag.log(probs + eps) - (1 - t) * ag.log(1 - probs + eps)
     return _mean_or_sum("binary_cross_entropy", losses, how)
 

@@ -144,7 +144,9 @@ def bnparams(*args: Any, atype: Any = None) -> ag.Param:
             raise op_error("bnparams", f"atype was given twice; {usage}", TypeError)
         args, atype = args[:1], args[1]
     if len(args) != 1:
-        raise op_error("bnparams", f"expected 1 or 2 arguments, got {len(args)}; {usage}", TypeError)
+        raise op_error(
+            "bnparams", f"expected 1 or 2 arguments, got {len(args)}; {usage}", TypeError
+        )
     channels = int_arg("bnparams", "channels", args[0])
     backend, dtype = resolve_atype(atype, "bnparams")
     xp = backend.xp
