@@ -222,7 +222,7 @@ def _nll_each(scores: Any, labels: Any, axis: int, ignore_index: int) -> Any:
     keep = labels != ignore_index
     onehot = xp.moveaxis(xp.eye(classes, dtype=ag.value(scores).dtype)[labels], -1, axis)
     onehot *= xp.expand_dims(keep, axis)
-    return -ag.sum(logsoftmax(scores, axis=axis) * onehot, axis=axis)
+    return ag.sum(logsoftmax(scores, axis=axis) * -onehot, axis=axis)  # +0 where skipped
 
 
 def _over_data(
