@@ -87,6 +87,15 @@ def test_pool_alpha_scales_and_nan_is_not_propagated_by_default():
     assert np.isnan(nn.pool(x, nan_propagation=True)[0, 0, 0, 0])
 
 
+def test_pool_with_infinities_and_no_nan_is_unchanged():
+    x = RNG.normal(size=(1, 2, 4, 4))
+    x[0, 0, 0, 0], x[0, 1, 3, 3] = np.inf, -np.inf  # their sum is NaN: the careful path
+    x[0, 1, 2:, 2:] = -np.inf
+    np.testing.assert_array_equal(nn.pool(x), nn.pool(x, nan_propagation=True))
+    ref = torch.nn.functional.max_pool2d(torch.tensor(x), 2).numpy()
+    np.testing.assert_array_equal(nn.pool(x), ref)
+
+
 def test_pool_nan_inputs_get_no_gradient_and_the_others_theirs():
     x = RNG.normal(size=(1, 1, 4, 4))
     x[0, 0, 0, 0] = np.nan

@@ -426,29 +426,37 @@ def pool(
             f"the window {cfg.window} is larger than the padded input {padded} (x of shape "
             f"{x_shape}, padding {cfg.padding}); use a smaller window or more padding",
         )
-    nan = None if nan_propagation or cfg.mode not in (0, 3) else _nan_mask(x)
-    if nan is not None:  # NaN never wins: pool with NaN as -inf, then mark all-NaN windows
-        x = ag.where(nan, -float("inf"), x)
-    if not recording(x):
-        raw = ag.value(x)
-        impl = kernel(raw, "pool_forward", pool_forward)
-        y = impl(raw, cfg.window, cfg.padding, cfg.stride, cfg.mode, False)[0]
-    else:
-        y = _pool(x, cfg, Saved())
-    if nan is not None:
-        impl = kernel(nan, "pool_forward", pool_forward)
-        seen = impl((~nan).astype(ag.value(y).dtype), *cfg[:3], 0, False)[0]
-        y = ag.where(seen == 0, float("nan"), y)
+    y = _pooled(x, cfg)
+    if not nan_propagation and cfg.mode in (0, 3) and _has_nan(y):
+        y = _pooled_ignoring_nan(x, cfg)
     return y if alpha == 1 else y * alpha
 
 
-def _nan_mask(x: Any) -> Any:
-    """Where ``x`` is NaN, or None when nothing is (the common case: one pass, no copy)."""
+def _pooled(x: Any, cfg: PoolConfig) -> Any:
+    if not recording(x):
+        raw = ag.value(x)
+        impl = kernel(raw, "pool_forward", pool_forward)
+        return impl(raw, cfg.window, cfg.padding, cfg.stride, cfg.mode, False)[0]
+    return _pool(x, cfg, Saved())
+
+
+def _has_nan(y: Any) -> bool:
+    """Whether max pooling may have met a NaN: the maximum propagates it, so the (smaller)
+    output's sum tells, in one pass without a mask (a sum of +inf and -inf, NaN too, only
+    sends a NaN-free input down the slower path, which gives the same result)."""
+    raw = ag.value(y)
+    return raw.dtype.kind in "fc" and bool(ag.xp_of(raw).isnan(raw.sum()))
+
+
+def _pooled_ignoring_nan(x: Any, cfg: PoolConfig) -> Any:
+    """Max pooling where NaN never wins (Knet's ``maxpoolingNanOpt=0``): NaN pooled as
+    -inf, so it gets no gradient; a window of NaN only gives NaN."""
     raw = ag.value(x)
-    if raw.dtype.kind not in "fc":
-        return None
-    mask = ag.xp_of(raw).isnan(raw)
-    return mask if bool(mask.any()) else None
+    nan = ag.xp_of(raw).isnan(raw)
+    y = _pooled(ag.where(nan, -float("inf"), x), cfg)
+    impl = kernel(nan, "pool_forward", pool_forward)
+    seen = impl((~nan).astype(ag.value(y).dtype), cfg.window, cfg.padding, cfg.stride, 0, False)[0]
+    return ag.where(seen == 0, float("nan"), y)
 
 
 def unpool(
