@@ -17,6 +17,7 @@ passes over the output.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from typing import Any, NamedTuple
 
@@ -445,7 +446,12 @@ def _has_nan(y: Any) -> bool:
     output's sum tells, in one pass without a mask (a sum of +inf and -inf, NaN too, only
     sends a NaN-free input down the slower path, which gives the same result)."""
     raw = ag.value(y)
-    return raw.dtype.kind in "fc" and bool(ag.xp_of(raw).isnan(raw.sum()))
+    if raw.dtype.kind not in "fc":
+        return False
+    xp = ag.xp_of(raw)
+    errstate = getattr(xp, "errstate", None)  # inf - inf in the sum is expected: no warning
+    with errstate(invalid="ignore", over="ignore") if errstate else contextlib.nullcontext():
+        return bool(xp.isnan(raw.sum()))
 
 
 def _pooled_ignoring_nan(x: Any, cfg: PoolConfig) -> Any:
