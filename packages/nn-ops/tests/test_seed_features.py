@@ -401,6 +401,23 @@ def test_pool_layers_dilation_match_torch(kind, k, s, p, d):
     assert "dilation=" in repr(layer)
 
 
+def test_maxpool_dilation_lets_no_nan_win_as_pool_does():
+    x = RNG.normal(size=(1, 1, 6, 6))
+    x[0, 0, 0, 0] = np.nan
+    x[0, 0, 1::2, 1::2] = np.nan  # the windows of the odd rows and columns: NaN only
+    w = ag.Param(x.copy())
+    layer = nn.MaxPool(2, stride=1, dilation=2)
+    y = layer(x)
+    ref = torch.nn.functional.max_pool2d(
+        torch.tensor(np.where(np.isnan(x), -np.inf, x)), 2, stride=1, dilation=2
+    ).numpy()
+    expected = np.where(np.isneginf(ref), np.nan, ref)
+    np.testing.assert_array_equal(y, expected)
+    assert np.isnan(y[0, 0, 1, 1]) and not np.isnan(y[0, 0, 0, 0])
+    g = grad_of(lambda: ag.sum(ag.where(np.isnan(y), 0.0, layer(w))), w)
+    assert g[0, 0, 0, 0] == 0 and np.isfinite(g).all()
+
+
 def test_avgpool_dilation_excluding_padding_counts_real_inputs():
     x = np.ones((1, 1, 5, 5))
     y = nn.AvgPool(2, stride=1, padding=1, dilation=2, count_include_pad=False)(x)

@@ -50,16 +50,23 @@ def _dilated_pool(x: Any, window: tuple, padding: tuple, stride: tuple, dilation
 
     Window element ``o`` (per axis) reads input ``i*stride + o*dilation - padding``; the
     output size is ``(n + 2p - dilation*(k - 1) - 1) // stride + 1``. Max pooling pads
-    with -inf (padding never wins; tied maxima share the gradient); mode 1 averages over
-    the whole window, mode 2 over its real inputs only.
+    with -inf (padding never wins; tied maxima share the gradient) and, as :func:`pool`
+    by default, lets no NaN win (a window of NaN only gives NaN); mode 1 averages over the
+    whole window, mode 2 over its real inputs only.
     """
-    xp = ag.xp_of(ag.value(x))
-    dtype = ag.value(x).dtype
+    raw = ag.value(x)
+    xp, dtype = ag.xp_of(raw), raw.dtype
     sizes = shape_of(x)[2:]
     out = [(n + 2 * p - d * (k - 1) - 1) // s + 1
            for n, k, p, s, d in zip(sizes, window, padding, stride, dilation)]  # fmt: skip
-    fill = -np.inf if mode in (0, 3) else 0.0
-    padded, ones = x, xp.ones((1, 1, *sizes), dtype=dtype)
+    maxpool = mode in (0, 3)
+    fill = -np.inf if maxpool else 0.0
+    nan = xp.isnan(raw) if maxpool and dtype.kind == "f" else None
+    if nan is not None and bool(nan.any()):
+        x, ones = ag.where(nan, fill, x), (~nan).astype(dtype)  # count the non-NaN inputs
+    else:
+        nan, ones = None, xp.ones((1, 1, *sizes), dtype=dtype)
+    padded = x
     for axis, p in enumerate(padding, start=2):
         if p:
             side = list(shape_of(padded))
@@ -80,8 +87,8 @@ def _dilated_pool(x: Any, window: tuple, padding: tuple, stride: tuple, dilation
             total = view
         else:
             total = ag.maximum(total, view) if mode in (0, 3) else total + view
-    if mode in (0, 3):
-        return total
+    if maxpool:
+        return total if nan is None else ag.where(count == 0, np.nan, total)
     return total * (1.0 / prod_of(window)) if mode == 1 else total / count
 
 
@@ -158,8 +165,9 @@ class _Pool(Layer):
 class MaxPool(_Pool):
     """Max pooling over windows of ``kernel_size`` (2-D or 3-D, from the input's rank).
 
-    ``stride`` defaults to the window; ``padding`` never wins the maximum. Spatial
-    arguments are an int or a tuple in array order. ``dilation`` spaces the window's
+    ``stride`` defaults to the window; ``padding`` never wins the maximum, nor does a
+    NaN input (Knet's default; see :func:`pool`). Spatial arguments are an int or a tuple
+    in array order. ``dilation`` spaces the window's
     elements (GradValley's and PyTorch's); ``activation`` (a name, see :class:`Dense`) is
     applied to the output, softmax over the channels.
 
