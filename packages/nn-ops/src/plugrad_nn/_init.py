@@ -22,7 +22,7 @@ from typing import Any
 import plugrad_autograd as ag
 import plugrad_backends as B
 
-from ._common import op_error, prod, resolve_atype
+from ._common import int_arg, op_error, prod, resolve_atype
 
 
 def _dims(op: str, dims: tuple) -> tuple[int, ...]:
@@ -175,27 +175,57 @@ def kaiming_normal(
     return _normal(backend, shape, dt, 0.0, gain / math.sqrt(_fan("kaiming_normal", shape, mode)))
 
 
-def bilinear(
-    factor_h: int,
-    factor_w: int,
-    in_channels: int,
-    out_channels: int,
-    dtype: Any = None,
-    device: Any = None,
-) -> Any:
+def _is_dtype(value: Any) -> bool:
+    """True for a dtype given as a type, a numpy dtype or a dtype name (Knet's ``etype``)."""
+    import numpy as np
+
+    if isinstance(value, (bool, Integral)) or value is None:
+        return False
+    try:
+        np.dtype(value)
+    except TypeError:
+        return False
+    return True
+
+
+def bilinear(*args: Any, dtype: Any = None, device: Any = None) -> Any:
     """Knet's ``bilinear``: deconv4 filters (C_in, C_out, kH, kW) for bilinear upsampling.
 
-    Each kernel side is ``2*factor - factor % 2``; filter ``[i, i]`` is the bilinear
-    interpolation kernel and every other pair of channels is zero (Long et al.'s FCN
-    surgery). Use with ``deconv4(w, x, stride=factor, padding=(factor + 1) // 2 ... )``.
-    Spatial arguments are in array order (H, W), the reverse of Knet's (fw, fh).
+    Called ``bilinear(factor_h, factor_w, in_channels, out_channels)`` or, Knet's form,
+    ``bilinear(dtype, factor_h, factor_w, in_channels, out_channels)``. Each kernel side
+    is ``2*factor - factor % 2``; filter ``[i, i]`` is the bilinear interpolation kernel
+    and every other pair of channels is zero (Long et al.'s FCN surgery). Use with
+    ``deconv4(w, x, stride=factor, padding=(factor + 1) // 2 ... )``. Spatial arguments
+    are in array order (H, W), the reverse of Knet's (fw, fh), in both forms.
 
     Example:
-        >>> import plugrad_nn as nn
+        >>> import numpy as np, plugrad_nn as nn
         >>> nn.bilinear(2, 2, 1, 1)[0, 0].tolist()[0]
         [0.0625, 0.1875, 0.1875, 0.0625]
+        >>> nn.bilinear(np.float64, 2, 2, 1, 1).dtype
+        dtype('float64')
     """
+    usage = (
+        "call bilinear(factor_h, factor_w, in_channels, out_channels) or "
+        "bilinear(dtype, factor_h, factor_w, in_channels, out_channels)"
+    )
+    if args and _is_dtype(args[0]):
+        if dtype is not None:
+            raise op_error("bilinear", f"the dtype was given twice; {usage}", TypeError)
+        dtype, args = args[0], args[1:]
+    if len(args) != 4:
+        raise op_error(
+            "bilinear", f"expected 4 sizes, got {len(args)} ({args!r}); {usage}", TypeError
+        )
+    names = ("factor_h", "factor_w", "in_channels", "out_channels")
+    for name, value in zip(names, args):
+        int_arg("bilinear", name, value)
+    factor_h, factor_w, in_channels, out_channels = (int(a) for a in args)
     backend, dt = _target(dtype, device)
+    if dt.kind != "f":
+        raise op_error(
+            "bilinear", f"dtype must be a floating-point type, got {dt}; {usage}", TypeError
+        )
     xp = backend.xp
 
     def taps(f: int) -> Any:
