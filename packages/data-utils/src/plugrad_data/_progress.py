@@ -9,6 +9,8 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
+from plugrad_autograd import exhaust
+
 
 class _Stop:
     __slots__ = ()
@@ -185,10 +187,7 @@ class Progress:
             >>> progress(range(3), file=io.StringIO()).run()
             2
         """
-        last = None
-        for last in self:  # noqa: B007
-            pass
-        return last
+        return exhaust(self)
 
     def __repr__(self) -> str:
         return f"<progress over {self.itr!r}: {self.curriter}/{self.total}>"

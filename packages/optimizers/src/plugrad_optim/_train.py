@@ -34,6 +34,8 @@ from ._named import SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Rmsprop
 from ._optimizer import Optimizer
 from ._update import update
 
+exhaust = ag.exhaust  # the one copy lives in plugrad_autograd; plugrad_optim.exhaust stays
+
 
 def minimize(
     f: Callable[..., Any],
@@ -267,20 +269,6 @@ def train(
         2.0
     """
     return exhaust(minimize(f, data, optimizer, params))
-
-
-def exhaust(iterator: Iterable[Any]) -> Any:
-    """Consume an iterator; return its last value or None (Knet's bang forms, ``sgd!``).
-
-    Example:
-        >>> from plugrad_optim import exhaust
-        >>> exhaust(x * x for x in range(4))
-        9
-    """
-    last = None
-    for last in iterator:  # noqa: B007
-        pass
-    return last
 
 
 def shortcut(cls: type[Optimizer]) -> Callable[..., Iterator[float]]:
