@@ -19,6 +19,8 @@ from collections.abc import Callable
 from numbers import Integral
 from typing import Any
 
+import numpy as np
+
 import plugrad_autograd as ag
 import plugrad_backends as B
 
@@ -35,8 +37,6 @@ def _dims(op: str, dims: tuple) -> tuple[int, ...]:
 
 def _target(dtype: Any, device: Any) -> tuple[B.Backend, Any]:
     backend = B.get(device) if device is not None else B.current()
-    import numpy as np
-
     return backend, np.dtype(dtype) if dtype is not None else B.default_dtype()
 
 
@@ -177,8 +177,6 @@ def kaiming_normal(
 
 def _is_dtype(value: Any) -> bool:
     """True for a dtype given as a type, a numpy dtype or a dtype name (Knet's ``etype``)."""
-    import numpy as np
-
     if isinstance(value, (bool, Integral)) or value is None:
         return False
     try:

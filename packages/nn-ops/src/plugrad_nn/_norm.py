@@ -24,6 +24,7 @@ from ._common import (
     resolve_atype,
     shape_of,
 )
+from ._init import _is_dtype
 
 
 @ag.serializable
@@ -132,8 +133,6 @@ def bnparams(*args: Any, atype: Any = None) -> ag.Param:
         >>> nn.bnparams(np.float64, 2).value.dtype
         dtype('float64')
     """
-    from ._init import _is_dtype
-
     usage = "call bnparams(channels), bnparams(channels, atype) or bnparams(etype, channels)"
     if len(args) == 2 and _is_dtype(args[0]):
         if atype is not None:

@@ -14,14 +14,14 @@ import tempfile
 import time
 from typing import Any
 
+import plugrad as pg
+
 DEFAULT_EPOCHS = 15
 BATCH = 32
 
 
 def lenet() -> Any:
     """A LeNet-style convnet for 1x8x8 images: two conv/pool stages, two dense layers."""
-    import plugrad as pg
-
     return pg.Sequential(
         pg.Conv(1, 32, 3, padding=1, activation="relu"),
         pg.MaxPool(2),
@@ -36,8 +36,6 @@ def lenet() -> Any:
 
 def evaluate(model: Any, x: Any, y: Any, device: str) -> float:
     """Test-mode accuracy of ``model`` on ``(x, y)``, in batches."""
-    import plugrad as pg
-
     correct = 0
     for xb, yb in pg.minibatch(x, y, batchsize=500, partial=True, xtype=device):
         correct += round(float(pg.accuracy(model(xb), yb)) * len(yb))
@@ -60,15 +58,11 @@ def epoch_message(epoch: int, epochs: int, loss: float, test_acc: float | None) 
 
 
 def _default_device() -> str:
-    import plugrad as pg
-
     return "cuda" if "cuda" in pg.backends.available() else "cpu"
 
 
 def _check(path: str, device: str | None) -> int:
     """The reload half: load the saved model in this (new) process and re-evaluate."""
-    import plugrad as pg
-
     device = device or _default_device()
     model, saved = pg.load(path, "model", "test_accuracy")
     pg.to(model, device=device)
@@ -88,8 +82,6 @@ def run_demo(
     """Run the demo; returns the process exit status (0 when the reload matches)."""
     if check is not None:
         return _check(check, device)
-    import plugrad as pg
-
     device = device or _default_device()
     pg.backends.get(device)  # fail now, with the reason, if the device cannot run
     epochs = epochs or DEFAULT_EPOCHS

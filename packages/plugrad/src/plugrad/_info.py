@@ -6,6 +6,9 @@ import os
 from importlib import metadata
 from typing import Any
 
+import plugrad_autograd  # noqa: F401  (declares the plugrad_ops hook)
+import plugrad_backends
+
 from ._components import COMPONENTS
 
 
@@ -18,9 +21,6 @@ def _op_names(result: Any) -> list[str]:
 
 def plugin_ops() -> list[str]:
     """One line per plugin that adds ops (``pg.ops.<name>``): its name, distribution, ops."""
-    import plugrad_autograd  # noqa: F401  (declares the plugrad_ops hook)
-    import plugrad_backends
-
     lines = []
     for plugin, result in plugrad_backends.call_hook("plugrad_ops", _op_names):
         source = plugin.distribution or "registered by hand"
@@ -30,8 +30,6 @@ def plugin_ops() -> list[str]:
 
 def blas_lines() -> list[str]:
     """The loaded BLAS libraries and their threads, and the variables that set them."""
-    import plugrad_backends
-
     libraries = plugrad_backends.blas_libraries()
     if not libraries:
         return ["  BLAS: not found (its thread count is set by OPENBLAS_NUM_THREADS etc.)"]
@@ -54,8 +52,6 @@ def info() -> str:
         >>> "plugrad-autograd" in pg.info()
         True
     """
-    import plugrad_backends
-
     lines = ["plugrad components:"]
     for dist, _, _ in COMPONENTS:
         try:
