@@ -41,7 +41,7 @@ extensions = [
     "sphinx.ext.viewcode",
 ]
 
-exclude_patterns = ["_build", "dev", "tutorial/data"]
+exclude_patterns = ["_build", "tutorial/data"]
 templates_path: list[str] = []
 source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"

@@ -28,10 +28,14 @@ def _venv(tmp_path: Path, *projects: Path) -> Path:
     return python
 
 
-def _run(python: Path, code: str) -> subprocess.CompletedProcess[str]:
+def _run(python: Path, code: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLUGRAD_")}
     return subprocess.run(
-        [str(python), "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env
+        [str(python), "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
     )
 
 
@@ -121,3 +125,78 @@ def test_ops_plugin_appears_under_ops(tmp_path: Path) -> None:
 def test_this_interpreter_is_untouched() -> None:
     # The plugins above go into throwaway venvs only, never into the test environment.
     assert "plugrad_toy" not in sys.modules
+
+
+# The plugin guide's toy backend (docs/guide/plugins.rst shows this file), beside the whole
+# of plugrad: arrays, initializers and layers on "toy", a refusal to mix it with the CPU,
+# training, save and load, and the demo (LeNet through the portable conv and pooling).
+_COMPONENTS = [
+    "array-backends",
+    "autograd-core",
+    "nn-ops",
+    "optimizers",
+    "data-utils",
+    "hyperopt",
+    "distributed",
+    "plugrad",
+]
+
+
+def test_the_guides_toy_backend_trains_and_runs_the_demo(tmp_path: Path) -> None:
+    # the meta-package depends on plugrad-cpu-kernels too, which lives under plugins/
+    components = [*(ROOT / "packages" / c for c in _COMPONENTS), ROOT / "plugins" / "cpu-kernels"]
+    python = _venv(tmp_path, *components, PLUGINS / "toy-backend")
+    result = _run(
+        python,
+        """
+        import numpy as np
+        import plugrad as pg
+        print("available", pg.backends.available())
+        with pg.backends.using("toy"):
+            made = {
+                "param": pg.param(3, 2).value,
+                "gaussian": pg.gaussian(3, 2),
+                "Param": pg.Param([1.0, 2.0]).value,
+                "Dense": pg.Dense(3, 2).bias.value,
+            }
+            print("types", sorted({type(v).__name__ for v in made.values()}))
+            w = pg.param(2, 1)
+            x = pg.array(np.ones((4, 2)))
+            loss = pg.train(lambda: pg.sum((x @ w - 1.0) ** 2), [()] * 50, pg.SGD(lr=0.05))
+            print("trained", type(w.value).__name__, round(loss, 6))
+        try:
+            pg.add(pg.array([1.0], device="toy"), np.ones(1))
+        except pg.BackendError as e:
+            print("refused", e)
+        pg.save("model.safetensors", w=w)
+        print("loaded", type(pg.load("model.safetensors", "w", device="toy").value).__name__)
+        """,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "available ['cpu', 'toy']" in out
+    assert "types ['ToyArray']" in out
+    assert "trained ToyArray 0.0" in out
+    assert "refused add: arrays from different backends" in out and "'toy'" in out
+    assert "loaded ToyArray" in out
+    demo = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "plugrad",
+            "demo",
+            "--device",
+            "toy",
+            "--epochs",
+            "2",
+            "--out",
+            str(tmp_path / "lenet.safetensors"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "device: toy" in demo.stdout
+    assert "reloaded in a new process: test accuracy" in demo.stdout

@@ -55,7 +55,7 @@ model = pg.Sequential(
     pg.Dense(64, 64, activation="relu"),
     pg.Dense(64, 10),
 )
-pg.summary(model, (1, 1, 8, 8))  # a table of layers, output shapes and parameter counts
+print(pg.summary(model, (1, 1, 8, 8)))  # a table: layers, output shapes, parameter counts
 last = train(lambda x, y: pg.nll(model(x), y), dtrn, pg.Adam(lr=0.01), EPOCHS)
 acc2 = pg.accuracy(model, dtst)
 print(f"Sequential: final loss {last:.4f}, test accuracy {acc2:.3f}")

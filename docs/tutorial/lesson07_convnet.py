@@ -66,7 +66,7 @@ model = pg.Sequential(
     pg.Dense(200, 128, activation="relu"),  # Dense flattens its input first
     pg.Dense(128, 10),
 )
-pg.summary(model, (1, 1, 8, 8))
+print(pg.summary(model, (1, 1, 8, 8)))
 train(lambda x, y: pg.nll(model(x), y), dtrn, pg.Adam(lr=0.002), EPOCHS)
 acc2 = pg.accuracy(model, dtst)
 print(f"LeNet from layers: test accuracy {acc2:.3f}")

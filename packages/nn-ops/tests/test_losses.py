@@ -226,3 +226,21 @@ def test_all_ignored_labels_give_a_zero_gradient_and_sums_stay_silent():
         assert (float(total), count) == (0.0, 0)
         assert float(nn.bce(np.zeros(0), np.zeros(0), average=False)) == 0.0
         assert nn.accuracy(np.zeros((3, 4)), np.full(3, -1), average=False) == (0, 0)
+
+
+def test_label_smoothing_per_instance_matches_its_mean_and_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    scores, labels = rng.normal(size=(5, 4)), np.array([0, 3, -1, 2, 1])
+    each = nn.nll(scores, labels, label_smoothing=0.2, reduction="none")
+    assert float(each[2]) == 0.0
+    mean = nn.nll(scores, labels, label_smoothing=0.2)
+    np.testing.assert_allclose(np.sum(each) / 4, mean, rtol=1e-12)
+    ref = torch.nn.functional.cross_entropy(
+        torch.tensor(scores),
+        torch.tensor(labels),
+        ignore_index=-1,
+        label_smoothing=0.2,
+        reduction="none",
+    )
+    np.testing.assert_allclose(each, ref.numpy(), rtol=1e-12, atol=1e-15)

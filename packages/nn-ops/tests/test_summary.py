@@ -24,7 +24,7 @@ def _lenet():
 
 def test_summary_table_of_a_nested_sequential(capsys):
     model = _lenet()
-    s = nn.summary(model, (2, 1, 8, 8))
+    s = nn.summary(model, (2, 1, 8, 8), show=True)
     printed = capsys.readouterr().out
     assert printed.strip() == str(s)
     assert s.total_params == _count(model) == 160 + 4640 + 8256 + 650
@@ -102,3 +102,17 @@ def test_summary_errors():
         nn.summary({"w": ag.Param([1.0])}, (2, 1), show=False)
     with pytest.raises(ValueError, match=r"^Sequential\[1\] Dense\(5 -> 2\)"):
         nn.summary(nn.Sequential(nn.Dense(3, 4), nn.Dense(5, 2)), (1, 3), show=False)
+
+
+def test_print_of_summary_shows_the_table_once(capsys):
+    model = _lenet()
+    print(nn.summary(model, (2, 1, 8, 8)))
+    printed = capsys.readouterr().out
+    assert printed.count("Total params") == 1
+    assert printed.strip() == str(nn.summary(model, (2, 1, 8, 8)))
+    assert capsys.readouterr().out == ""  # summary itself prints only with show=True
+
+
+def test_the_summary_at_a_prompt_is_the_table():
+    s = nn.summary(_lenet(), (2, 1, 8, 8))
+    assert repr(s) == str(s) and "Total params: 13,706" in repr(s)

@@ -137,7 +137,8 @@ def test_params_restricts_the_update(backend):
         def __init__(self):
             self.layers = [{"w": a}]
 
-    po.train(lambda: ag.sum(a * b), [()], po.SGD(lr=1.0), params=Model())
+    with pytest.warns(UserWarning, match="is ignored"):
+        po.train(lambda: ag.sum(a * b), [()], po.SGD(lr=1.0), params=Model())
     np.testing.assert_allclose(backend.to_host(a.value), [-0.5])  # a keeps its SGD(lr=0.5)
 
 
@@ -159,7 +160,8 @@ def test_stopping_and_resuming_equals_one_run(optimizer, backend):
     straight = list(po.minimize(loss1, data, optimizer))
     w2, b2, loss2 = linear_model(backend)
     first = list(po.minimize(loss2, data[:13], optimizer))
-    second = list(po.minimize(loss2, data[13:], po.SGD(lr=123.0)))  # opts already set: kept
+    with pytest.warns(UserWarning, match="is ignored"):  # opts already set: kept
+        second = list(po.minimize(loss2, data[13:], po.SGD(lr=123.0)))
     assert first + second == straight
     np.testing.assert_array_equal(backend.to_host(w2.value), backend.to_host(w1.value))
     np.testing.assert_array_equal(backend.to_host(b2.value), backend.to_host(b1.value))

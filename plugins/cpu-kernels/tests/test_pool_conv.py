@@ -99,3 +99,13 @@ def test_conv_leaves_3d_and_mixed_dtypes_to_the_portable_path(table):
     assert table["conv_forward"](x, w, (0,) * 3, (1,) * 3, (1,) * 3, 1) is NotImplemented
     x, w = np.ones((1, 1, 4, 4), np.float32), np.ones((1, 1, 2, 2), np.float64)
     assert table["conv_forward"](x, w, (0, 0), (1, 1), (1, 1), 1) is NotImplemented
+
+
+def test_max_pooling_of_nan_is_left_to_the_portable_path(table):
+    # the portable maximum propagates NaN (nn.pool relies on it to find NaN windows);
+    # the compiled one would skip it
+    x = np.arange(16.0, dtype=np.float32).reshape(1, 1, 4, 4)
+    x[0, 0, 0, 1] = np.nan
+    assert table["pool_forward"](x, (2, 2), (0, 0), (2, 2), 0, True) is NotImplemented
+    y, _ = table["pool_forward"](x, (2, 2), (0, 0), (2, 2), 1, False)  # average: NaN anyway
+    assert np.isnan(y[0, 0, 0, 0]) and y[0, 0, 1, 1] == 12.5

@@ -18,13 +18,16 @@ from ._api import (
     mixed_backends_error,
     of,
     registered,
+    rng_state,
     seed,
     set_default_dtype,
+    set_rng_state,
     to_host,
     use,
     using,
 )
 from ._backend import Backend
+from ._blas import BlasLibrary, blas_libraries, set_blas_threads
 from ._boundary import PluginInfo, PluginLoadWarning
 from ._errors import BackendError
 from ._info import info
@@ -39,13 +42,14 @@ from ._registry import (
     register,
     unregister,
 )
-from ._threads import blas_num_threads, set_num_threads
+from ._threads import set_num_threads
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Backend",
     "BackendError",
+    "BlasLibrary",
     "PluginInfo",
     "PluginLoadWarning",
     "ThreadGenerators",
@@ -53,7 +57,7 @@ __all__ = [
     "array",
     "array_namespace",
     "available",
-    "blas_num_threads",
+    "blas_libraries",
     "call_hook",
     "current",
     "default_dtype",
@@ -68,9 +72,12 @@ __all__ = [
     "refresh",
     "register",
     "registered",
+    "rng_state",
     "seed",
+    "set_blas_threads",
     "set_default_dtype",
     "set_num_threads",
+    "set_rng_state",
     "to_host",
     "unregister",
     "use",

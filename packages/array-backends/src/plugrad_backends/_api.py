@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ._backend import Backend
-from ._boundary import attempt, warn
+from ._boundary import _user_stacklevel, attempt, warn
 from ._errors import BackendError
 from ._registry import backend_of_type, namespace_of_type, registry
 
@@ -332,6 +333,55 @@ def seed(n: int) -> None:
                     f"{reg.backend_dist.get(name)!r} could not be seeded ({error}); the "
                     "other backends were"
                 )
+
+
+def rng_state() -> dict[str, Any]:
+    """The calling thread's random state on every available backend, by backend name.
+
+    ``pg.save`` stores it (plain dicts of ints and strings) and :func:`set_rng_state`
+    restores it, so a resumed run draws the shuffles and dropout masks that an uninterrupted
+    one would. A backend that cannot capture its state is left out with a warning.
+
+    Example:
+        >>> import plugrad_backends as B
+        >>> B.seed(0); saved = B.rng_state()
+        >>> a = B.get("cpu").rng.random()
+        >>> B.set_rng_state(saved); a == B.get("cpu").rng.random()
+        True
+    """
+    reg = registry()
+    out = {}
+    for name, backend in reg.backends.items():
+        if _is_available(backend):
+            try:
+                out[name] = backend.rng_state()
+            except BackendError as e:
+                warnings.warn(
+                    f"rng_state: {e}; its draws will not be restored",
+                    RuntimeWarning,
+                    stacklevel=_user_stacklevel(),
+                )
+    return out
+
+
+def set_rng_state(state: Any) -> None:
+    """Restore the calling thread's random state from :func:`rng_state`'s result.
+
+    Generator objects are kept; their state is overwritten.
+
+    Raises:
+        TypeError: ``state`` is not a dict by backend name.
+        BackendError: it names a backend that is not installed or not available.
+        ValueError: a backend's state it cannot restore.
+    """
+    if not isinstance(state, dict):
+        raise TypeError(
+            f"set_rng_state: state must be the dict rng_state() returned, got "
+            f"{type(state).__name__}"
+        )
+    backends = [get(name) for name in state]
+    for backend, st in zip(backends, state.values(), strict=True):
+        backend.set_rng_state(st)
 
 
 def gpu(which: bool | int | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -86,6 +87,40 @@ class Backend:
         raise BackendError(
             f"backend {self.name!r} does not define rng; a backend must provide seed() and rng"
         )
+
+    def rng_state(self) -> Any:
+        """The calling thread's generator state (what :meth:`set_rng_state` restores).
+
+        The default captures ``bit_generator.state`` of a ``ThreadGenerators`` kept as
+        ``self._generators`` (every key, e.g. every device), else of ``rng``.
+        """
+        generators = getattr(self, "_generators", None)
+        try:
+            if generators is not None and hasattr(generators, "state"):
+                return generators.state()
+            st = self.rng.bit_generator.state
+            if not isinstance(st, dict):
+                raise TypeError("its bit_generator.state is not a dict")
+            return copy.deepcopy(st)
+        except (AttributeError, TypeError) as e:
+            raise BackendError(
+                f"backend {self.name!r} cannot capture its random generator's state ({e}); "
+                "it must define rng_state() and set_rng_state()"
+            ) from None
+
+    def set_rng_state(self, state: Any) -> None:
+        """Restore the calling thread's generator from :meth:`rng_state`'s result."""
+        generators = getattr(self, "_generators", None)
+        try:
+            if generators is not None and hasattr(generators, "set_state"):
+                generators.set_state(state)
+            else:
+                self.rng.bit_generator.state = copy.deepcopy(state)
+        except (AttributeError, TypeError, ValueError, KeyError) as e:
+            raise ValueError(
+                f"backend {self.name!r}: not a random state it can restore ({e}); pass what "
+                "rng_state() returned"
+            ) from None
 
     # -- devices ------------------------------------------------------------------------
     def synchronize(self) -> None:

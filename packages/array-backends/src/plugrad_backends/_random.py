@@ -16,8 +16,9 @@ the task's own seed; the children of an unseeded thread depend on which thread d
 
 from __future__ import annotations
 
+import copy
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 import numpy as np
@@ -65,3 +66,51 @@ class ThreadGenerators:
         if generator is None:
             generator = local.generators[key] = self._make(local.source)
         return generator
+
+    def state(self) -> dict[Any, Any]:
+        """The calling thread's generators' states, by key (a copy; ``set_state`` restores).
+
+        Each state is ``generator.bit_generator.state`` (numpy's: a dict of ints and
+        strings, which ``pg.save`` stores). The default key's generator is made if needed.
+
+        Raises:
+            TypeError: a generator without a ``bit_generator.state`` to capture.
+        """
+        self.get()
+        out = {}
+        for key, generator in self._local.generators.items():
+            st = getattr(getattr(generator, "bit_generator", None), "state", None)
+            if not isinstance(st, dict):  # e.g. cupy's, whose state lives on the device
+                raise TypeError(
+                    f"the generator {type(generator).__name__} has no bit_generator.state "
+                    "dict to capture"
+                )
+            out[key] = copy.deepcopy(st)
+        return out
+
+    def set_state(self, states: Mapping[Any, Any]) -> None:
+        """Restore the calling thread's generators from :meth:`state`'s result.
+
+        The thread's generator objects are kept (their state is overwritten), and the
+        thread then keeps its own stream, as after ``seed``.
+
+        Raises:
+            ValueError: a state that the generator refuses (another bit generator, a
+                malformed dict).
+        """
+        self.get()
+        local = self._local
+        local.own = True
+        for key, st in states.items():
+            generator = self.get(key)
+            try:
+                generator.bit_generator.state = copy.deepcopy(st)
+            except AttributeError:
+                raise TypeError(
+                    f"the generator {type(generator).__name__} has no bit_generator.state "
+                    "to restore"
+                ) from None
+            except (TypeError, ValueError, KeyError) as e:
+                raise ValueError(
+                    f"not a state of this generator ({type(e).__name__}: {e})"
+                ) from None

@@ -14,6 +14,7 @@ from . import _operators
 from ._backend import backend_of, run_kernel, xp_of
 from ._checkpoint import checkpoint
 from ._diff import diff, grad, gradloss, params, training, value
+from ._exhaust import exhaust
 from ._gcheck import gcheck
 from ._higher import hessian, hvp, jacobian
 from ._jvp import jvp
@@ -189,6 +190,7 @@ __all__ = [
     "erfcinv",
     "erfcx",
     "erfinv",
+    "exhaust",
     "exp",
     "exp2",
     "exp10",

@@ -11,6 +11,7 @@ from plugrad_backends import of
 
 from . import _tape
 from ._diff import _temporary_param, diff, grad, params
+from ._ops_reduce import sum as sum_
 from ._primitive import defvjp, primitive
 from ._tape import Box, Tape, _raw
 
@@ -54,7 +55,6 @@ def _recompute(dy: Any, fn: Any, nargs: int, state: dict, arrays: tuple) -> list
             "checkpoint: second derivatives through a checkpointed function are not "
             "supported; call the function without checkpoint for higher-order gradients"
         )
-    from ._ops_reduce import sum as sum_
 
     inputs = [_temporary_param(a) for a in arrays[:nargs]]
     owned = state["params"]

@@ -8,6 +8,7 @@ from typing import Any
 from plugrad_backends import of
 
 from ._diff import grad
+from ._ops_reduce import sum as sum_
 from ._tape import _raw
 
 
@@ -34,7 +35,6 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
         ps, ts = tuple(getattr(_raw(p), "shape", ())), tuple(getattr(_raw(t), "shape", ()))
         if ps != ts:
             raise ValueError(f"jvp: primal {i} has shape {ps} but its tangent has shape {ts}")
-    from ._ops_reduce import sum as sum_
 
     out = f(*primals)
     argnums = tuple(range(len(primals)))

@@ -113,10 +113,11 @@ def _matmul_vjp_w(dy: Any, y: Any, x: Any, w: Any) -> Any:
 defvjp(matmul, _matmul_vjp_x, _matmul_vjp_w)
 
 
-def bmm(x: Any, y: Any) -> Any:
+def bmm(x: Any, y: Any, transA: bool = False, transB: bool = False) -> Any:
     """Knet's batched matrix product: ``x (..., m, k) @ y (..., k, n)`` per batch entry.
 
     Knet's batch dimensions trail (column-major); ours lead, as numpy's matmul does.
+    ``transA``/``transB`` (Knet's names) transpose each matrix of ``x``/``y`` first.
 
     Example:
         >>> import numpy as np, plugrad_autograd as ag
@@ -129,6 +130,11 @@ def bmm(x: Any, y: Any) -> Any:
             f"bmm: expected stacks of matrices (at least 3-D), got shapes {xs} and {ys}; "
             "use matmul for plain matrices"
         )
+    if transA or transB:
+        from ._ops_shape import swapaxes
+
+        x = swapaxes(x, -1, -2) if transA else x
+        y = swapaxes(y, -1, -2) if transB else y
     return matmul(x, y)
 
 

@@ -12,6 +12,8 @@ import string
 from typing import Any
 
 from ._backend import xp_of
+from ._ops_reduce import broadcast_to
+from ._ops_shape import reshape
 from ._primitive import defvjp, primitive
 from ._tape import _raw
 
@@ -114,9 +116,6 @@ def _einsum_vjp(i: int) -> Any:
             *(o for j, o in enumerate(operands) if j != i),
         )
         if kept != target:  # indices summed in this operand alone: the gradient broadcasts
-            from ._ops_reduce import broadcast_to
-            from ._ops_shape import reshape
-
             shape = tuple(n if c in present else 1 for c, n in zip(target, operands[i].shape))
             g = broadcast_to(reshape(g, shape), tuple(operands[i].shape))
         return g

@@ -274,9 +274,36 @@ def vec(x: Any) -> Any:
     return reshape(x, (-1,))
 
 
-def mat(x: Any) -> Any:
-    """Knet's ``mat``: ``x`` as a matrix ``(N, -1)``, keeping the leading (batch) axis."""
-    return reshape(x, (x.shape[0], -1))
+def mat(x: Any, dims: int | None = None) -> Any:
+    """Knet's ``mat``: ``x`` as a matrix, its trailing ``dims`` axes joined into columns.
+
+    Knet joins the first ``dims`` (column-major) dimensions; read row-major these are the
+    last ``dims`` axes: the result is ``(prod(shape[:-dims]), prod(shape[-dims:]))``.
+    The default ``dims = ndim - 1`` keeps the batch axis: ``(N, -1)``. ``dims=1`` turns an
+    RNN's (T, B, H) output into (T*B, H); ``dims=0`` gives a column (size, 1) and
+    ``dims=ndim`` a row (1, size), as Knet's row and column vectors read row-major.
+
+    Example:
+        >>> import numpy as np, plugrad_autograd as ag
+        >>> x = np.zeros((5, 2, 3))
+        >>> ag.mat(x).shape, ag.mat(x, dims=1).shape, ag.mat(x, dims=0).shape
+        ((5, 6), (10, 3), (30, 1))
+    """
+    shape = tuple(x.shape)
+    if dims is None:
+        dims = len(shape) - 1
+    if isinstance(dims, bool) or not isinstance(dims, int) or not 0 <= dims <= len(shape):
+        raise ValueError(
+            f"mat: dims must be an int in [0, {len(shape)}] (the number of trailing axes "
+            f"joined into columns) for x of shape {shape}, got {dims!r}"
+        )
+    cols = 1
+    for n in shape[len(shape) - dims :]:
+        cols *= n
+    rows = 1
+    for n in shape[: len(shape) - dims]:
+        rows *= n
+    return reshape(x, (rows, cols))
 
 
 def cat1d(*xs: Any) -> Any:

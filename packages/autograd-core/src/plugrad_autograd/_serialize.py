@@ -17,11 +17,31 @@ FieldTypes = type | tuple[type, ...]
 
 _classes: dict[str, type] = {}
 _fields: dict[type, dict[str, tuple[type, ...]]] = {}
+_names: dict[type, str] = {}
 
 
 def serializable_name(cls: type) -> str:
-    """The name a registered class is saved under: ``"module.QualName"``."""
+    """The name a registered class is saved under: its ``name=``, else ``"module.QualName"``.
+
+    A class defined in a script is ``"__main__.QualName"``, which another script cannot
+    find; register it with ``@serializable(name="myproject.Net")`` for a stable name.
+    """
+    return _names.get(cls) or f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _origin(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _check_name(name: object) -> str:
+    if not (
+        isinstance(name, str) and name and all(part.isidentifier() for part in name.split("."))
+    ):
+        raise TypeError(
+            f"serializable: name must be dotted Python identifiers such as "
+            f'"myproject.Net", got {name!r}'
+        )
+    return name
 
 
 def _normalized(cls: type, fields: Mapping[str, FieldTypes]) -> dict[str, tuple[type, ...]]:
@@ -40,15 +60,25 @@ def _normalized(cls: type, fields: Mapping[str, FieldTypes]) -> dict[str, tuple[
 
 
 @overload
-def serializable(cls: T, /, *, fields: Mapping[str, FieldTypes] | None = None) -> T: ...
+def serializable(
+    cls: T, /, *, fields: Mapping[str, FieldTypes] | None = None, name: str | None = None
+) -> T: ...
 @overload
 def serializable(
-    cls: None = None, /, *, fields: Mapping[str, FieldTypes] | None = None
+    cls: None = None,
+    /,
+    *,
+    fields: Mapping[str, FieldTypes] | None = None,
+    name: str | None = None,
 ) -> Callable[[T], T]: ...
 
 
 def serializable(
-    cls: T | None = None, /, *, fields: Mapping[str, FieldTypes] | None = None
+    cls: T | None = None,
+    /,
+    *,
+    fields: Mapping[str, FieldTypes] | None = None,
+    name: str | None = None,
 ) -> T | Callable[[T], T]:
     """Class decorator: allow ``save``/``load`` to store and rebuild instances of ``cls``.
 
@@ -58,6 +88,11 @@ def serializable(
     (a class or a tuple of classes; ``type(None)`` allows None): ``save`` and ``load`` then
     refuse other attributes, a missing one (unless the class has a default for it) and a
     value of another type. Without ``fields`` any attribute name is accepted.
+
+    ``name`` (optional) is the stable name files store for the class, instead of
+    ``"module.QualName"``. Give one to a class defined in a script (module ``__main__``):
+    another script that imports or redefines it registers the same name and can load
+    the file.
 
     Example:
         >>> import plugrad_autograd as ag
@@ -70,11 +105,25 @@ def serializable(
         True
         >>> ag.serializable_fields(Linear)["n"]
         (<class 'int'>,)
+        >>> @ag.serializable(name="myproject.Net")
+        ... class Net:
+        ...     pass
+        >>> ag.serializable_name(Net)
+        'myproject.Net'
     """
+    stable = None if name is None else _check_name(name)
 
     def register(c: T) -> T:
         if fields is not None:
             _fields[c] = _normalized(c, fields)
+        if stable is not None:
+            holder = _classes.get(stable)
+            if holder is not None and _origin(holder) != _origin(c):
+                raise ValueError(
+                    f"serializable: the name {stable!r} is already registered for "
+                    f"{_origin(holder)}; give {_origin(c)} a name of its own"
+                )
+            _names[c] = stable
         _classes[serializable_name(c)] = c
         return c
 

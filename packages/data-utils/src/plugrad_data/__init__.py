@@ -14,6 +14,7 @@ from ._loader import DataLoader
 from ._minibatch import MiniBatches, minibatch, onehot, seqbatch
 from ._progress import STOP, Progress, progress
 from ._serialize import FORMAT_VERSION, load, save
+from ._state import load_state, state
 from ._text import CharVocab, cache_folder, shakespeare, train_val_split
 
 __version__ = "0.1.0"
@@ -31,6 +32,7 @@ __all__ = [
     "converge",
     "digits",
     "load",
+    "load_state",
     "minibatch",
     "mnist",
     "onehot",
@@ -39,5 +41,6 @@ __all__ = [
     "save",
     "seqbatch",
     "shakespeare",
+    "state",
     "train_val_split",
 ]

@@ -57,6 +57,15 @@ def lookup_class(name: str) -> type:
         with contextlib.suppress(Exception):
             importlib.import_module(package)
         cls = ag.serializable_class(name)
+    if cls is None and package == "__main__":
+        raise Malformed(
+            f"it names class {name!r:.80}, a class defined in the script that saved the "
+            "file; this process has no such class registered under that name. Register the "
+            'class with a stable name, @plugrad_autograd.serializable(name="myproject.'
+            f'{name.rsplit(".", 1)[-1]:.40}"), in both scripts (or in a module they import), '
+            "and save again; to read this file now, define and register the class in the "
+            "loading script's __main__ under the same Python name"
+        )
     if cls is None:
         raise Malformed(
             f"it names class {name!r:.80}, which is not registered with "

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 import plugrad_backends as B
+from plugrad_autograd import exhaust
 
 
 def _scalar(x: Any) -> float:
@@ -64,10 +65,7 @@ class Converge:
             >>> converge([3, 2, 1, 2, 3, 4, 5, 6]).run()
             4
         """
-        last = None
-        for last in self:  # noqa: B007
-            pass
-        return last
+        return exhaust(self)
 
 
 def converge(itr: Iterable[Any], alpha: float = 0.1) -> Converge:

@@ -42,6 +42,16 @@ def unregistered(t: type) -> str:
     )
 
 
+def recorded_value(x: Any) -> str:
+    """Why a recorded value cannot be saved, and the fix."""
+    shape = tuple(getattr(ag.value(x), "shape", ()))
+    return (
+        f"a recorded value (shape {shape}) left from diff, such as an RNN's final state h or "
+        "c; call plugrad.clean(model) after training to turn every recorded value into its "
+        "array (or store plugrad.value(x)), then save"
+    )
+
+
 def check_fields(cls: type, state: dict[str, Any]) -> str | None:
     """What is wrong with ``state`` for a class that declared its fields, or None."""
     declared = ag.serializable_fields(cls)
@@ -233,6 +243,8 @@ class Encoder:
         }
 
     def _refuse(self, x: Any, where: str) -> Any:
+        if isinstance(x, ag.Value):
+            raise Unsaveable(where, recorded_value(x))
         raise Unsaveable(where, unregistered(type(x)))
 
 

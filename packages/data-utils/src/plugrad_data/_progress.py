@@ -9,6 +9,8 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
+from plugrad_autograd import exhaust
+
 
 class _Stop:
     __slots__ = ()
@@ -185,10 +187,7 @@ class Progress:
             >>> progress(range(3), file=io.StringIO()).run()
             2
         """
-        last = None
-        for last in self:  # noqa: B007
-            pass
-        return last
+        return exhaust(self)
 
     def __repr__(self) -> str:
         return f"<progress over {self.itr!r}: {self.curriter}/{self.total}>"
@@ -217,7 +216,8 @@ def progress(
     ``msg`` returning :data:`STOP` ends the loop at once (checked whenever the line is drawn,
     so use ``steps=1`` to check every value); that value is not yielded, as with
     :func:`converge`. ``progress`` is lazy: loop over it, or call ``.run()`` (Knet's
-    ``progress!``) to run it to the end.
+    ``progress!``) to run it to the end. Knet's order ``progress(msg, itr)``, the message
+    function first, is accepted too.
 
     Args:
         itr: any iterable (a minibatch, a training loop, a generator).
@@ -234,4 +234,17 @@ def progress(
         >>> out.getvalue().splitlines()[-1].split("\\r")[-1][:40]
         '┣████████████████████┫ [100.00%, 4/4, 00'
     """
+    if _knet_order(itr, msg):  # Knet's progress(msg, itr)
+        itr, msg = msg, itr
     return Progress(itr, msg=msg, steps=steps, seconds=seconds, file=file)
+
+
+def _knet_order(first: Any, second: Any) -> bool:
+    """True for Knet's argument order ``progress(msg_fn, itr)``: a function, then an iterable."""
+    return (
+        callable(first)
+        and not hasattr(first, "__iter__")
+        and second is not None
+        and not callable(second)
+        and hasattr(second, "__iter__")
+    )

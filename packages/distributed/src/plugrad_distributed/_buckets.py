@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 import plugrad_backends
+from plugrad_autograd import Param
 
 from ._arrays import backend_name, check_dtype, check_op, wire
 from ._world import count, world
@@ -149,8 +150,6 @@ def average_gradients(grads: Sequence[Any], bucket_bytes: int = DEFAULT_BUCKET_B
 
 
 def _array(a: Any) -> Any:
-    from plugrad_autograd import Param
-
     a = a.value if isinstance(a, Param) else a
     if not hasattr(a, "shape") or not hasattr(a, "dtype"):
         a = np.asarray(a)

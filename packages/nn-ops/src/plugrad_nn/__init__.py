@@ -29,8 +29,10 @@ from ._activations import (
     softplus,
 )
 from ._attention import scaled_dot_product_attention
+from ._clean import clean
 from ._conv import conv4, deconv4
 from ._dropout import dropout
+from ._elementwise import invx
 from ._init import (
     bilinear,
     fans,
@@ -80,6 +82,7 @@ from ._layers import (
 )
 from ._layers_linear import linear
 from ._losses import accuracy, bce, logistic, mae, mse, nll, zeroone
+from ._losses_extra import binary_cross_entropy, quadloss, softloss
 from ._norm import BNMoments, batchnorm, bnmoments, bnparams
 from ._normalization_ops import layer_norm, rms_norm
 from ._pool import pool, unpool
@@ -125,8 +128,10 @@ __all__ = [
     "batchnorm",
     "bce",
     "bilinear",
+    "binary_cross_entropy",
     "bnmoments",
     "bnparams",
+    "clean",
     "conv4",
     "deconv4",
     "dropout",
@@ -134,6 +139,7 @@ __all__ = [
     "fans",
     "gaussian",
     "gelu",
+    "invx",
     "kaiming_normal",
     "kaiming_uniform",
     "layer_norm",
@@ -149,6 +155,7 @@ __all__ = [
     "param",
     "param0",
     "pool",
+    "quadloss",
     "relu",
     "rms_norm",
     "rnnparam",
@@ -160,6 +167,7 @@ __all__ = [
     "sigm",
     "sigmoid",
     "silu",
+    "softloss",
     "softmax",
     "softplus",
     "summary",

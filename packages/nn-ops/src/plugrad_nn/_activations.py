@@ -241,11 +241,18 @@ ag.defvjp(silu, lambda dy, y, x: dy * (sigm(x) * (1 + x - y)))
 
 
 @ag.primitive
-def softmax(x: Any, axis: int | None = -1, **unknown: Any) -> Any:
+def softmax(x: Any, axis: int | None = -1, algo: int = 1, **unknown: Any) -> Any:
     """``exp(x)`` normalized to sum 1 along ``axis`` (the class axis, -1, by default).
 
     Stable for large scores (the maximum is subtracted first). ``axis=None`` normalizes the
     whole array, Knet's default.
+
+    ``algo`` is Knet's (cuDNN's) choice, accepted so that Knet code runs; every value gives
+    the probabilities. 0 (Knet's "fast", no maximum subtracted) runs the accurate algorithm
+    too: skipping one reduction saves little and ``exp`` overflows for scores above about
+    88 in float32. 1 (accurate) is the default. 2 (cuDNN's log mode) computes the
+    log-probabilities and exponentiates them, equal to rounding; for log-probabilities
+    themselves call :func:`logsoftmax`.
 
     Example:
         >>> import numpy as np, plugrad_nn as nn
@@ -253,6 +260,9 @@ def softmax(x: Any, axis: int | None = -1, **unknown: Any) -> Any:
         array([[0.5, 0.5]])
     """
     refuse_keywords("softmax", unknown)  # e.g. PyTorch's dim=: say axis=
+    _check_algo("softmax", algo)
+    if algo == 2:
+        return ag.xp_of(x).exp(logsoftmax.raw(x, axis=axis))
     return ag.run_kernel("softmax", _softmax_raw, x, axis)
 
 
@@ -274,7 +284,15 @@ def _softmax_grad_raw(dy: Any, y: Any, axis: int | None) -> Any:
     return g
 
 
-ag.defvjp(softmax, lambda dy, y, x, axis=-1: _softmax_grad(dy, y, axis))
+def _check_algo(op: str, algo: Any) -> None:
+    if isinstance(algo, bool) or algo not in (0, 1, 2):
+        raise ValueError(
+            f"{op}: algo must be 0 (Knet's fast), 1 (accurate) or 2 (log), got {algo!r}; all "
+            f"three compute the same values here (see the docstring)"
+        )
+
+
+ag.defvjp(softmax, lambda dy, y, x, axis=-1, algo=1: _softmax_grad(dy, y, axis))
 ag.defvjp(
     _softmax_grad,
     lambda g, _, dy, y, axis: _softmax_grad(g, y, axis),
@@ -286,8 +304,11 @@ ag.defvjp(
 
 
 @ag.primitive
-def logsoftmax(x: Any, axis: int | None = -1, **unknown: Any) -> Any:
+def logsoftmax(x: Any, axis: int | None = -1, algo: int = 2, **unknown: Any) -> Any:
     """Log-probabilities ``x - logsumexp(x)`` along ``axis`` (-1 by default), stably.
+
+    ``algo`` (0, 1 or 2, Knet's softmax algorithms) is accepted for Knet code; one stable
+    algorithm serves all three.
 
     Example:
         >>> import numpy as np, plugrad_nn as nn
@@ -295,6 +316,7 @@ def logsoftmax(x: Any, axis: int | None = -1, **unknown: Any) -> Any:
         array([[-0.6931, -0.6931]])
     """
     refuse_keywords("logsoftmax", unknown)  # e.g. PyTorch's dim=: say axis=
+    _check_algo("logsoftmax", algo)
     return ag.run_kernel("logsoftmax", _logsoftmax_raw, x, axis)
 
 
@@ -314,7 +336,7 @@ def _logsoftmax_grad_raw(dy: Any, y: Any, axis: int | None) -> Any:
     return dy - ag.xp_of(y).exp(y) * dy.sum(axis=axis, keepdims=True)
 
 
-ag.defvjp(logsoftmax, lambda dy, y, x, axis=-1: _logsoftmax_grad(dy, y, axis))
+ag.defvjp(logsoftmax, lambda dy, y, x, axis=-1, algo=2: _logsoftmax_grad(dy, y, axis))
 ag.defvjp(
     _logsoftmax_grad,
     lambda g, _, dy, y, axis: g - ag.sum(g * ag.exp(y), axis=axis, keepdims=True),

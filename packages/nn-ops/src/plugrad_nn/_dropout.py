@@ -9,15 +9,16 @@ import plugrad_autograd as ag
 from ._common import backend_for, real_arg
 
 
-def dropout_mask(x: Any, p: float, seed: int | None = None) -> Any:
+def dropout_mask(x: Any, p: float, seed: int | None = None, rng: Any = None) -> Any:
     """The scaled keep-mask dropout multiplies by: ``1/(1-p)`` with probability ``1-p``, else 0.
 
-    Drawn from the backend's generator (``plugrad_backends.seed`` makes it reproducible), or
-    from a fresh generator seeded with ``seed``.
+    Drawn from ``rng`` when given, else the backend's generator (``plugrad_backends.seed``
+    makes it reproducible), or from a fresh generator seeded with ``seed``.
     """
     backend = ag.backend_of(x)
     dtype = x.dtype if x.dtype.kind == "f" else backend.xp.result_type(float)
-    rng = backend.rng if seed is None else backend.xp.random.default_rng(seed)
+    if rng is None:
+        rng = backend.rng if seed is None else backend.xp.random.default_rng(seed)
     mask = rng.random(x.shape, dtype=dtype) >= p
     return mask.astype(dtype) * dtype.type(1 / (1 - p)) if p < 1 else mask.astype(dtype)
 

@@ -19,10 +19,12 @@ from collections.abc import Callable
 from numbers import Integral
 from typing import Any
 
+import numpy as np
+
 import plugrad_autograd as ag
 import plugrad_backends as B
 
-from ._common import op_error, prod, resolve_atype
+from ._common import int_arg, op_error, prod, resolve_atype
 
 
 def _dims(op: str, dims: tuple) -> tuple[int, ...]:
@@ -35,8 +37,6 @@ def _dims(op: str, dims: tuple) -> tuple[int, ...]:
 
 def _target(dtype: Any, device: Any) -> tuple[B.Backend, Any]:
     backend = B.get(device) if device is not None else B.current()
-    import numpy as np
-
     return backend, np.dtype(dtype) if dtype is not None else B.default_dtype()
 
 
@@ -58,15 +58,19 @@ def fans(shape: tuple[int, ...]) -> tuple[int, int]:
     return shape[1] * receptive, shape[0] * receptive
 
 
+# A backend's generator or namespace may hand back arrays of another type (a numpy
+# generator serving a backend of numpy subclasses): backend.asarray makes them its own.
+
+
 def _uniform(backend: Any, shape: tuple[int, ...], dtype: Any, bound: float) -> Any:
-    u = backend.rng.random(shape, dtype=dtype)
+    u = backend.asarray(backend.rng.random(shape, dtype=dtype))
     u *= 2 * bound
     u -= bound
     return u
 
 
 def _normal(backend: Any, shape: tuple[int, ...], dtype: Any, mean: float, std: float) -> Any:
-    z = backend.rng.standard_normal(shape, dtype=dtype)
+    z = backend.asarray(backend.rng.standard_normal(shape, dtype=dtype))
     z *= std
     if mean:
         z += mean
@@ -171,27 +175,55 @@ def kaiming_normal(
     return _normal(backend, shape, dt, 0.0, gain / math.sqrt(_fan("kaiming_normal", shape, mode)))
 
 
-def bilinear(
-    factor_h: int,
-    factor_w: int,
-    in_channels: int,
-    out_channels: int,
-    dtype: Any = None,
-    device: Any = None,
-) -> Any:
+def _is_dtype(value: Any) -> bool:
+    """True for a dtype given as a type, a numpy dtype or a dtype name (Knet's ``etype``)."""
+    if isinstance(value, (bool, Integral)) or value is None:
+        return False
+    try:
+        np.dtype(value)
+    except TypeError:
+        return False
+    return True
+
+
+def bilinear(*args: Any, dtype: Any = None, device: Any = None) -> Any:
     """Knet's ``bilinear``: deconv4 filters (C_in, C_out, kH, kW) for bilinear upsampling.
 
-    Each kernel side is ``2*factor - factor % 2``; filter ``[i, i]`` is the bilinear
-    interpolation kernel and every other pair of channels is zero (Long et al.'s FCN
-    surgery). Use with ``deconv4(w, x, stride=factor, padding=(factor + 1) // 2 ... )``.
-    Spatial arguments are in array order (H, W), the reverse of Knet's (fw, fh).
+    Called ``bilinear(factor_h, factor_w, in_channels, out_channels)`` or, Knet's form,
+    ``bilinear(dtype, factor_h, factor_w, in_channels, out_channels)``. Each kernel side
+    is ``2*factor - factor % 2``; filter ``[i, i]`` is the bilinear interpolation kernel
+    and every other pair of channels is zero (Long et al.'s FCN surgery). Use with
+    ``deconv4(w, x, stride=factor, padding=(factor + 1) // 2 ... )``. Spatial arguments
+    are in array order (H, W), the reverse of Knet's (fw, fh), in both forms.
 
     Example:
-        >>> import plugrad_nn as nn
+        >>> import numpy as np, plugrad_nn as nn
         >>> nn.bilinear(2, 2, 1, 1)[0, 0].tolist()[0]
         [0.0625, 0.1875, 0.1875, 0.0625]
+        >>> nn.bilinear(np.float64, 2, 2, 1, 1).dtype
+        dtype('float64')
     """
+    usage = (
+        "call bilinear(factor_h, factor_w, in_channels, out_channels) or "
+        "bilinear(dtype, factor_h, factor_w, in_channels, out_channels)"
+    )
+    if args and _is_dtype(args[0]):
+        if dtype is not None:
+            raise op_error("bilinear", f"the dtype was given twice; {usage}", TypeError)
+        dtype, args = args[0], args[1:]
+    if len(args) != 4:
+        raise op_error(
+            "bilinear", f"expected 4 sizes, got {len(args)} ({args!r}); {usage}", TypeError
+        )
+    names = ("factor_h", "factor_w", "in_channels", "out_channels")
+    for name, value in zip(names, args):
+        int_arg("bilinear", name, value)
+    factor_h, factor_w, in_channels, out_channels = (int(a) for a in args)
     backend, dt = _target(dtype, device)
+    if dt.kind != "f":
+        raise op_error(
+            "bilinear", f"dtype must be a floating-point type, got {dt}; {usage}", TypeError
+        )
     xp = backend.xp
 
     def taps(f: int) -> Any:
@@ -200,7 +232,7 @@ def bilinear(
         return 1 - xp.abs(xp.arange(size, dtype=dt) - center) / f
 
     kernel = taps(factor_h)[:, None] * taps(factor_w)[None, :]
-    w = xp.zeros((in_channels, out_channels, *kernel.shape), dtype=dt)
+    w = backend.asarray(xp.zeros((in_channels, out_channels, *kernel.shape), dtype=dt))
     for i in range(min(in_channels, out_channels)):
         w[i, i] = kernel
     return w
@@ -209,7 +241,7 @@ def bilinear(
 def _zeros(*dims: int, dtype: Any = None, device: Any = None) -> Any:
     shape = _dims("param0", dims)
     backend, dt = _target(dtype, device)
-    return backend.xp.zeros(shape, dtype=dt)
+    return backend.asarray(backend.xp.zeros(shape, dtype=dt))
 
 
 def _accepts_target(init: Callable[..., Any]) -> bool:
@@ -223,7 +255,7 @@ def _accepts_target(init: Callable[..., Any]) -> bool:
 def initial(init: Callable[..., Any], shape: tuple[int, ...], backend: Any, dtype: Any) -> Any:
     """``init`` drawn for ``shape`` on ``backend`` in ``dtype`` (any init function)."""
     if _accepts_target(init):
-        return init(*shape, dtype=dtype, device=backend)
+        return B.array(init(*shape, dtype=dtype, device=backend), device=backend, dtype=dtype)
     return B.array(init(*shape), device=backend, dtype=dtype)
 
 

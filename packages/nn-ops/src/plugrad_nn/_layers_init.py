@@ -65,7 +65,7 @@ def init_bias(init: Init, n: int, weight_shape: tuple[int, ...]) -> Any:
     """A bias of length ``n``: PyTorch's ±1/sqrt(fan_in) for ``"default"``, else zeros."""
     backend, dtype = B.current(), B.default_dtype()
     if init != "default":
-        return backend.xp.zeros(n, dtype=dtype)
+        return backend.asarray(backend.xp.zeros(n, dtype=dtype))
     bound = 1.0 / math.sqrt(max(fans(weight_shape)[0], 1))
-    u = backend.rng.random(n, dtype=dtype)
+    u = backend.asarray(backend.rng.random(n, dtype=dtype))
     return (2 * u - 1) * dtype.type(bound)

@@ -6,8 +6,9 @@ from typing import Any
 
 import plugrad_autograd as ag
 
-from ._common import in_dtype_of, real_arg
+from ._common import bool_arg, in_dtype_of, real_arg
 from ._dropout import dropout
+from ._layers_activation import apply_activation, check_activation
 from ._layers_base import Layer, positive_int, shape_of
 from ._norm import batchnorm, bnmoments, bnparams
 
@@ -25,6 +26,10 @@ class BatchNorm(Layer):
         num_features: the number of channels C.
         momentum: the weight of each new batch in the running statistics.
         eps: added to the variance for numerical stability.
+        affine: False leaves out γ and β (``params`` is None): the output is only normalized.
+        track_running_stats: False keeps no running statistics (``moments`` is None) and
+            normalizes with the batch statistics in testing too (GradValley's and PyTorch's).
+        activation: an activation name applied to the output (softmax over the channels).
 
     Attributes:
         mode: None (follow ``plugrad_autograd.training()``), True or False.
@@ -37,12 +42,22 @@ class BatchNorm(Layer):
         True
     """
 
-    def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        momentum: float = 0.1,
+        eps: float = 1e-5,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        activation: str | None = None,
+    ) -> None:
         momentum = real_arg("BatchNorm", "momentum", momentum, "in [0, 1]", lambda m: 0 <= m <= 1)
         self.num_features = positive_int("num_features", num_features, "BatchNorm")
         self.eps = real_arg("BatchNorm", "eps", eps, "a number >= 0", lambda e: e >= 0)
-        self.moments = bnmoments(momentum=momentum)
-        self.params = bnparams(num_features)
+        track = bool_arg("BatchNorm", "track_running_stats", track_running_stats)
+        self.moments = bnmoments(momentum=momentum) if track else None
+        self.params = bnparams(num_features) if bool_arg("BatchNorm", "affine", affine) else None
+        self.activation = check_activation(activation, "BatchNorm")
         self.mode: bool | None = None
 
     def forward(self, x: Any) -> Any:
@@ -53,11 +68,18 @@ class BatchNorm(Layer):
                 f"expected input of shape (N, C), (N, C, H, W) or (N, C, D, H, W) with "
                 f"C = {self.num_features} channels, got shape {shape}"
             )
-        x = in_dtype_of(x, self.params)
-        return batchnorm(x, self.moments, self.params, training=self.training(), eps=self.eps)
+        if self.params is not None:
+            x = in_dtype_of(x, self.params)
+        training = self.training() or self.moments is None  # no running stats: batch stats
+        y = batchnorm(x, self.moments, self.params, training=training, eps=self.eps)
+        return apply_activation(getattr(self, "activation", None), y, axis=1)
 
     def __repr__(self) -> str:
-        return f"BatchNorm({self.num_features})"
+        extra = "" if self.params is not None else ", affine=False"
+        extra += "" if self.moments is not None else ", track_running_stats=False"
+        act = getattr(self, "activation", None)
+        extra += f", activation={act!r}" if act else ""
+        return f"BatchNorm({self.num_features}{extra})"
 
 
 @ag.serializable

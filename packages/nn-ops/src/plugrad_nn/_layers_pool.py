@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,7 @@ import plugrad_autograd as ag
 import plugrad_backends as B
 
 from ._common import ints_arg
+from ._layers_activation import apply_activation, check_activation
 from ._layers_base import Layer, shape_of
 from ._pool import pool
 
@@ -43,33 +45,108 @@ def _full(value: IntOrTuple, nd: int) -> tuple[int, ...]:
     return value if isinstance(value, tuple) else (value,) * nd
 
 
+def _dilated_pool(x: Any, window: tuple, padding: tuple, stride: tuple, dilation: tuple, mode: int):
+    """Pooling over dilated windows (GradValley's ``dilation``), as differentiable slices.
+
+    Window element ``o`` (per axis) reads input ``i*stride + o*dilation - padding``; the
+    output size is ``(n + 2p - dilation*(k - 1) - 1) // stride + 1``. Max pooling pads
+    with -inf (padding never wins; tied maxima share the gradient) and, as :func:`pool`
+    by default, lets no NaN win (a window of NaN only gives NaN); mode 1 averages over the
+    whole window, mode 2 over its real inputs only.
+    """
+    raw = ag.value(x)
+    xp, dtype = ag.xp_of(raw), raw.dtype
+    sizes = shape_of(x)[2:]
+    out = [(n + 2 * p - d * (k - 1) - 1) // s + 1
+           for n, k, p, s, d in zip(sizes, window, padding, stride, dilation)]  # fmt: skip
+    maxpool = mode in (0, 3)
+    fill = -np.inf if maxpool else 0.0
+    nan = xp.isnan(raw) if maxpool and dtype.kind == "f" else None
+    if nan is not None and bool(nan.any()):
+        x, ones = ag.where(nan, fill, x), (~nan).astype(dtype)  # count the non-NaN inputs
+    else:
+        nan, ones = None, xp.ones((1, 1, *sizes), dtype=dtype)
+    padded = x
+    for axis, p in enumerate(padding, start=2):
+        if p:
+            side = list(shape_of(padded))
+            side[axis] = p
+            pad = xp.full(side, fill, dtype=dtype)
+            padded = ag.concat([pad, padded, pad], axis=axis)
+            zeros = xp.zeros((*ones.shape[:axis], p, *ones.shape[axis + 1 :]), dtype=dtype)
+            ones = xp.concatenate([zeros, ones, zeros], axis=axis)
+    total, count = None, 0
+    for offset in itertools.product(*(range(k) for k in window)):
+        index = (slice(None), slice(None)) + tuple(
+            slice(o * d, o * d + s * (m - 1) + 1, s)
+            for o, d, s, m in zip(offset, dilation, stride, out)
+        )
+        view = padded[index]
+        count = count + ones[index]
+        if total is None:
+            total = view
+        else:
+            total = ag.maximum(total, view) if mode in (0, 3) else total + view
+    if maxpool:
+        return total if nan is None else ag.where(count == 0, np.nan, total)
+    return total * (1.0 / prod_of(window)) if mode == 1 else total / count
+
+
+def prod_of(sizes: tuple[int, ...]) -> int:
+    n = 1
+    for k in sizes:
+        n *= k
+    return n
+
+
 class _Pool(Layer):
     """Window pooling on :func:`pool`; subclasses choose the pool mode."""
 
     def __init__(
-        self, kernel_size: IntOrTuple, stride: IntOrTuple | None = None, padding: IntOrTuple = 0
+        self,
+        kernel_size: IntOrTuple,
+        stride: IntOrTuple | None = None,
+        padding: IntOrTuple = 0,
+        dilation: IntOrTuple = 1,
+        activation: str | None = None,
     ) -> None:
         where = type(self).__name__
         self.kernel_size = _spatial("kernel_size", kernel_size, where, 1)
         self.stride = None if stride is None else _spatial("stride", stride, where, 1)
         self.padding = _spatial("padding", padding, where, 0)
+        self.dilation = _spatial("dilation", dilation, where, 1)
+        self.activation = check_activation(activation, where)
 
     def _pool_mode(self) -> int:
         raise NotImplementedError
 
     def forward(self, x: Any) -> Any:
         """Pool ``x`` of shape (N, C, H, W) or (N, C, D, H, W) over the spatial axes."""
-        shape = _spatial_shape(self, x, self.kernel_size, self.stride, self.padding)
+        dilation = getattr(self, "dilation", 1)  # layers saved before dilation= have none
+        shape = _spatial_shape(self, x, self.kernel_size, self.stride, self.padding, dilation)
         nd = len(shape) - 2
         window, padding = _full(self.kernel_size, nd), _full(self.padding, nd)
+        dilation = _full(dilation, nd)
+        span = tuple(d * (k - 1) + 1 for k, d in zip(window, dilation))
         padded = tuple(n + 2 * p for n, p in zip(shape[2:], padding))
-        if any(k > n for k, n in zip(window, padded)):
+        dilated = any(d != 1 for d in dilation)
+        if any(k > n for k, n in zip(span, padded)):
+            spans = f" (spanning {span} with dilation {dilation})" if dilated else ""
             raise self.bad_input(
-                f"the window {window} is larger than the input's spatial size {shape[2:]} "
-                f"(padded: {padded}); got shape {shape}"
+                f"the window {window}{spans} is larger than the input's spatial size "
+                f"{shape[2:]} (padded: {padded}); got shape {shape}"
             )
-        stride = None if self.stride is None else _full(self.stride, nd)
-        return pool(x, window=window, padding=padding, stride=stride, mode=self._pool_mode())
+        maxpool = self._pool_mode() in (0, 3)
+        if dilated and maxpool and any(p >= k for p, k in zip(padding, span)):
+            raise self.bad_input(
+                f"max pooling needs padding {padding} smaller than the window's span {span}"
+            )
+        stride = window if self.stride is None else _full(self.stride, nd)
+        if dilated:
+            y = _dilated_pool(x, window, padding, stride, dilation, self._pool_mode())
+        else:
+            y = pool(x, window=window, padding=padding, stride=stride, mode=self._pool_mode())
+        return apply_activation(getattr(self, "activation", None), y, axis=1)
 
     def __repr__(self) -> str:
         parts = [_text(self.kernel_size)]
@@ -77,6 +154,10 @@ class _Pool(Layer):
             parts.append(f"stride={_text(self.stride)}")
         if self.padding:
             parts.append(f"padding={_text(self.padding)}")
+        if getattr(self, "dilation", 1) not in (1, (1, 1), (1, 1, 1)):
+            parts.append(f"dilation={_text(self.dilation)}")
+        if getattr(self, "activation", None):
+            parts.append(f"activation={self.activation!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
 
 
@@ -84,8 +165,11 @@ class _Pool(Layer):
 class MaxPool(_Pool):
     """Max pooling over windows of ``kernel_size`` (2-D or 3-D, from the input's rank).
 
-    ``stride`` defaults to the window; ``padding`` never wins the maximum. Spatial
-    arguments are an int or a tuple in array order.
+    ``stride`` defaults to the window; ``padding`` never wins the maximum, nor does a
+    NaN input (Knet's default; see :func:`pool`). Spatial arguments are an int or a tuple
+    in array order. ``dilation`` spaces the window's
+    elements (GradValley's and PyTorch's); ``activation`` (a name, see :class:`Dense`) is
+    applied to the output, softmax over the channels.
 
     Example:
         >>> import numpy as np, plugrad_nn as nn
@@ -104,6 +188,8 @@ class AvgPool(_Pool):
 
     ``stride`` defaults to the window. Padded zeros count in the average, as in PyTorch
     and GradValley; ``count_include_pad=False`` averages over the real inputs only.
+    ``dilation`` spaces the window's elements (GradValley's); ``activation`` (a name) is
+    applied to the output, softmax over the channels.
 
     Example:
         >>> import numpy as np, plugrad_nn as nn
@@ -118,8 +204,10 @@ class AvgPool(_Pool):
         stride: IntOrTuple | None = None,
         padding: IntOrTuple = 0,
         count_include_pad: bool = True,
+        dilation: IntOrTuple = 1,
+        activation: str | None = None,
     ) -> None:
-        super().__init__(kernel_size, stride, padding)
+        super().__init__(kernel_size, stride, padding, dilation, activation)
         self.count_include_pad = bool(count_include_pad)
 
     def _pool_mode(self) -> int:
@@ -144,11 +232,16 @@ def _move_last(x: Any, axis: int) -> Any:
 class _AdaptivePool(Layer):
     """Pooling to a fixed output size with PyTorch's bins, on :func:`pool` when uniform."""
 
-    def __init__(self, output_size: IntOrTuple) -> None:
-        self.output_size = _spatial("output_size", output_size, type(self).__name__, 1)
+    def __init__(self, output_size: IntOrTuple, activation: str | None = None) -> None:
+        where = type(self).__name__
+        self.output_size = _spatial("output_size", output_size, where, 1)
+        self.activation = check_activation(activation, where)
 
     def forward(self, x: Any) -> Any:
-        """Pool ``x`` (N, C, H, W) or (N, C, D, H, W) to ``output_size`` spatially."""
+        """Pool ``x`` (N, C, H, W) or (N, C, D, H, W) to ``output_size``, then activate."""
+        return apply_activation(getattr(self, "activation", None), self._pooled(x), axis=1)
+
+    def _pooled(self, x: Any) -> Any:
         shape = _spatial_shape(self, x, self.output_size)
         sizes = shape[2:]
         out = _full(self.output_size, len(sizes))
@@ -167,7 +260,9 @@ class _AdaptivePool(Layer):
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({_text(self.output_size)})"
+        act = getattr(self, "activation", None)
+        extra = f", activation={act!r}" if act else ""
+        return f"{type(self).__name__}({_text(self.output_size)}{extra})"
 
 
 @ag.serializable

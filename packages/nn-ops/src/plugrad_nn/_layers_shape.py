@@ -46,7 +46,8 @@ def _instances(layer: Layer, x: Any) -> tuple[int, ...]:
 class Reshape(Layer):
     """Reshape every instance: ``(N, ...)`` to ``(N, *shape)``; axis 0 is kept.
 
-    One entry of ``shape`` may be -1 (inferred).
+    One entry of ``shape`` may be -1 (inferred). ``activation`` (a name, as GradValley's
+    ``activation_function``) is applied after reshaping; softmax along the last axis.
 
     Example:
         >>> import numpy as np, plugrad_nn as nn
@@ -54,12 +55,13 @@ class Reshape(Layer):
         (2, 4, 4)
     """
 
-    def __init__(self, shape: int | tuple[int, ...]) -> None:
+    def __init__(self, shape: int | tuple[int, ...], activation: str | None = None) -> None:
         what = "positive ints with at most one -1"
         items = ints_arg("Reshape", "shape", shape, range(1, 1 << 16), -1, what)
         if 0 in items or items.count(-1) > 1:
             raise op_error("Reshape", f"shape must be {what}, got {shape!r}")
         self.shape = items
+        self.activation = check_activation(activation, "Reshape")
 
     def forward(self, x: Any) -> Any:
         """``x`` reshaped to ``(N, *shape)``."""
@@ -75,10 +77,12 @@ class Reshape(Layer):
                 f"expected instances of {known} elements (to reshape to {self.shape}), got "
                 f"shape {shape} ({size} elements per instance)"
             )
-        return ag.reshape(x, (shape[0], *self.shape))
+        y = ag.reshape(x, (shape[0], *self.shape))
+        return apply_activation(getattr(self, "activation", None), y, axis=-1)
 
     def __repr__(self) -> str:
-        return f"Reshape({self.shape})"
+        act = getattr(self, "activation", None)
+        return f"Reshape({self.shape}, activation={act!r})" if act else f"Reshape({self.shape})"
 
 
 @ag.serializable

@@ -7,6 +7,11 @@ instance. Any layout works with ``axis``: labels have the scores' shape without 
 Nothing to average (an empty batch, or every label ``ignore_index``) gives NaN, as a mean
 of nothing is, with a ``RuntimeWarning`` naming the loss; the gradient is then 0. With
 ``average=False`` the same call gives the sum and count, ``(0, 0)``, without a warning.
+
+Reduction: Knet's ``average=True|False``, or GradValley's and PyTorch's
+``reduction="mean"|"sum"|"none"`` (``"none"``: one loss per instance for ``nll``, per
+element for the others). ``reduction=`` takes precedence over the default ``average=True``;
+giving it together with ``average=False`` is an error, as the two would disagree.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any
 import plugrad_autograd as ag
 import plugrad_backends as B
 
-from ._activations import sigm
+from ._activations import logsoftmax, sigm
 from ._common import (
     Saved,
     backend_for,
@@ -90,6 +95,28 @@ def _rows(xp: Any, a: Any, axis: int) -> Any:
     if axis != a.ndim - 1:
         a = xp.moveaxis(a, axis, -1)
     return a.reshape(-1, a.shape[-1])
+
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def reduction_of(op: str, average: Any, reduction: Any) -> str:
+    """The reduction asked for: ``"mean"``, ``"sum"``, ``"none"``, or ``"knet"`` (Knet's
+    ``average=False``: nll and accuracy give ``(total, count)``, the others the sum)."""
+    if reduction is None:
+        return "mean" if average else "knet"
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        raise op_error(
+            op, f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}", ValueError
+        )
+    if average is not True:
+        raise op_error(
+            op,
+            f"pass either Knet's average= or reduction=, not both (got average={average!r}, "
+            f"reduction={reduction!r}); average=False is reduction='sum' with the count",
+            TypeError,
+        )
+    return reduction
 
 
 # -- nll: one fused softmax cross-entropy primitive ---------------------------------------
@@ -188,18 +215,21 @@ def nll(
     average: bool = True,
     ignore_index: int = -1,
     label_smoothing: float = 0.0,
+    reduction: str | None = None,
     **unknown: Any,
 ) -> Any:
     """Knet's ``nll``: negative log-likelihood of ``labels`` under ``softmax(scores)``.
 
     ``scores`` are unnormalized (N, classes) (class axis ``axis``); ``labels`` 0-based
     integers, ``ignore_index`` skipping an instance. Returns the mean over the counted
-    instances, or ``(total, count)`` with ``average=False``. The second form
-    ``nll(model, data)`` sums ``nll(model(x), y)`` over the ``(x, y)`` pairs of ``data``
-    and averages over all instances. The log-softmax and its gradient (softmax minus
-    one-hot) are one fused, stable primitive. ``label_smoothing`` (in [0, 1]) compares
-    with ``(1 - label_smoothing)`` one-hot plus ``label_smoothing / classes`` everywhere,
-    as PyTorch's ``cross_entropy`` (Szegedy et al. 2016, arXiv:1512.00567).
+    instances, or ``(total, count)`` with ``average=False``; ``reduction="sum"`` gives
+    the total alone and ``reduction="none"`` the loss of each instance (0 where skipped).
+    The second form ``nll(model, data, **kw)`` sums ``nll(model(x, **kw), y)`` over the
+    ``(x, y)`` pairs of ``data`` (extra keywords go to the model, as Knet's ``o...``) and
+    averages over all instances. The log-softmax and its gradient (softmax minus one-hot)
+    are one fused, stable primitive. ``label_smoothing`` (in [0, 1]) compares with
+    ``(1 - label_smoothing)`` one-hot plus ``label_smoothing / classes`` everywhere, as
+    PyTorch's ``cross_entropy`` (Szegedy et al. 2016, arXiv:1512.00567).
 
     With nothing to average (every label ``ignore_index``, an empty batch or data) the mean
     is NaN, with a ``RuntimeWarning``, and the gradient 0.
@@ -210,37 +240,70 @@ def nll(
         >>> f"{float(nn.nll(scores, [0, 1])):.3e}"
         '2.110e-05'
     """
-    refuse_keywords("nll", unknown)  # e.g. PyTorch's dim=: say axis=
+    how = reduction_of("nll", average, reduction)
     if callable(scores):
         return _over_data(
             nll,
             scores,
             labels,
+            how,
+            unknown,
             axis=axis,
             ignore_index=ignore_index,
-            average=average,
             label_smoothing=label_smoothing,
         )
+    refuse_keywords("nll", unknown)  # e.g. PyTorch's dim=: say axis=
     if not 0 <= label_smoothing <= 1:
         raise op_error("nll", f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
     backend_for("nll", scores)
     labels, _, axis = _labels("nll", scores, labels, axis, ignore_index)
     keep = int((labels != ignore_index).sum())
-    if not average:
-        return _nll(scores, labels, axis, ignore_index, False, Saved(), label_smoothing), keep
+    if how == "none":
+        return _nll_each(scores, labels, axis, ignore_index, label_smoothing)
+    if how in ("knet", "sum"):
+        total = _nll(scores, labels, axis, ignore_index, False, Saved(), label_smoothing)
+        return total if how == "sum" else (total, keep)
     if not keep:
         _nothing_to_average("nll", _why_empty(labels, ignore_index))
     return _nll(scores, labels, axis, ignore_index, True, Saved(), label_smoothing)
 
 
-def _over_data(
-    fn: Callable[..., Any], model: Callable[..., Any], data: Iterable, average: bool, **kw: Any
+def _nll_each(
+    scores: Any, labels: Any, axis: int, ignore_index: int, label_smoothing: float
 ) -> Any:
+    """Per-instance nll (``reduction="none"``): 0 where the label is ``ignore_index``."""
+    xp = ag.xp_of(ag.value(scores))
+    classes = shape_of(scores)[axis]
+    keep = xp.expand_dims(labels != ignore_index, axis)
+    target = xp.moveaxis(xp.eye(classes, dtype=ag.value(scores).dtype)[labels], -1, axis)
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / classes
+    target *= keep
+    return ag.sum(logsoftmax(scores, axis=axis) * -target, axis=axis)  # +0 where skipped
+
+
+def _over_data(
+    fn: Callable[..., Any],
+    model: Callable[..., Any],
+    data: Iterable,
+    how: str,
+    model_kw: dict[str, Any],
+    **kw: Any,
+) -> Any:
+    """``fn`` pooled over the ``(x, y)`` pairs of ``data``: Knet's ``fn(model, data; o...)``."""
+    if how == "none":
+        raise op_error(
+            fn.__name__,
+            f"reduction='none' needs one batch of scores; over data use 'mean' or 'sum', or "
+            f"call {fn.__name__}(model(x), y, reduction='none') per batch",
+        )
     total, count = 0, 0
     for x, y in data:
-        t, c = fn(model(x), y, average=False, **kw)
+        t, c = fn(model(x, **model_kw), y, average=False, **kw)
         total, count = total + t, count + c
-    if not average:
+    if how == "sum":
+        return total
+    if how == "knet":
         return total, count
     if not count:
         _nothing_to_average(fn.__name__, "the data has no instances")
@@ -259,7 +322,8 @@ def accuracy(
     """Knet's ``accuracy``: the fraction of instances whose highest score is the label.
 
     Returns a float, or ``(correct, count)`` with ``average=False``; instances labelled
-    ``ignore_index`` are skipped. ``accuracy(model, data)`` pools all ``(x, y)`` of ``data``.
+    ``ignore_index`` are skipped. ``accuracy(model, data, **kw)`` pools all ``(x, y)`` of
+    ``data``, calling ``model(x, **kw)``.
 
     With nothing to count (every label ``ignore_index``, an empty batch) the fraction is NaN,
     with a ``RuntimeWarning``.
@@ -269,11 +333,12 @@ def accuracy(
         >>> nn.accuracy(np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), [1, 1, 1])
         0.6666666666666666
     """
-    refuse_keywords("accuracy", unknown)  # e.g. PyTorch's dim=: say axis=
     if callable(scores):
+        how = "mean" if average else "knet"
         return _over_data(
-            accuracy, scores, labels, axis=axis, ignore_index=ignore_index, average=average
+            accuracy, scores, labels, how, unknown, axis=axis, ignore_index=ignore_index
         )
+    refuse_keywords("accuracy", unknown)  # e.g. PyTorch's dim=: say axis=
     backend_for("accuracy", scores)
     labels, _, axis = _labels("accuracy", scores, labels, axis, ignore_index)
     raw = ag.value(scores)
@@ -305,8 +370,11 @@ def zeroone(
         >>> nn.zeroone(np.array([[0.1, 0.9], [0.8, 0.2]]), [1, 1])
         0.5
     """
-    refuse_keywords("zeroone", unknown)  # e.g. PyTorch's dim=: say axis=
-    result = accuracy(scores, labels, axis=axis, average=average, ignore_index=ignore_index)
+    if not callable(scores):
+        refuse_keywords("zeroone", unknown)  # e.g. PyTorch's dim=: say axis=
+    result = accuracy(
+        scores, labels, axis=axis, average=average, ignore_index=ignore_index, **unknown
+    )
     if not average:
         correct, count = result
         return count - correct, count
@@ -334,15 +402,17 @@ def _targets(op: str, scores: Any, labels: Any, name: str = "labels") -> Any:
 
 
 @ag.primitive
-def _bce(scores: Any, labels: Any, average: bool) -> Any:
+def _bce(scores: Any, labels: Any, how: str) -> Any:
     xp = ag.xp_of(scores)
     with quiet(xp):
         losses = xp.maximum(scores, 0) - labels * scores + xp.log1p(xp.exp(-xp.abs(scores)))
-    return _reduce(xp, losses, average)
+    return _reduce(xp, losses, how)
 
 
-def _reduce(xp: Any, losses: Any, average: bool) -> Any:
-    if not average:
+def _reduce(xp: Any, losses: Any, how: str) -> Any:
+    if how == "none":
+        return losses
+    if how != "mean":
         return losses.sum()
     return losses.mean() if losses.size else xp.asarray(xp.nan, dtype=losses.dtype)
 
@@ -358,30 +428,32 @@ def _check_labels(op: str, labels: Any, valid: str, ok: Callable[[Any, Any], Any
         raise op_error(op, f"labels must be {valid}; got values in [{lo}, {hi}]")
 
 
-def _warn_if_empty(op: str, scores: Any, average: bool) -> None:
-    if average and not getattr(ag.value(scores), "size", 1):
+def _warn_if_empty(op: str, scores: Any, how: str) -> None:
+    if how == "mean" and not getattr(ag.value(scores), "size", 1):
         _nothing_to_average(op, "the batch is empty")
 
 
-def _count(average: bool, shape: tuple[int, ...]) -> float:
+def _count(how: str, shape: tuple[int, ...]) -> float:
     n = 1
     for s in shape:
         n *= s
-    return 1.0 / n if average else 1.0
+    return 1.0 / n if how == "mean" else 1.0
 
 
 ag.defvjp(
     _bce,
-    lambda dy, y, s, t, average: dy * (sigm(s) - t) * _count(average, s.shape),
-    lambda dy, y, s, t, average: -dy * s * _count(average, s.shape),
+    lambda dy, y, s, t, how: dy * (sigm(s) - t) * _count(how, s.shape),
+    lambda dy, y, s, t, how: -dy * s * _count(how, s.shape),
 )
 
 
-def bce(scores: Any, labels: Any, average: bool = True) -> Any:
+def bce(scores: Any, labels: Any, average: bool = True, reduction: str | None = None) -> Any:
     """Knet's ``bce``: binary cross-entropy of labels in {0, 1} under ``sigm(scores)``.
 
-    Computed stably as ``max(0, s) - y*s + log1p(exp(-|s|))``, averaged over all elements
-    (summed with ``average=False``).
+    ``scores`` are logits (any real number); for probabilities use
+    :func:`binary_cross_entropy`. Computed stably as ``max(0, s) - y*s + log1p(exp(-|s|))``,
+    averaged over all elements (summed with ``average=False`` or ``reduction="sum"``; one
+    loss per element with ``reduction="none"``).
 
     Labels outside [0, 1] (e.g. 2, or -1 meant for :func:`logistic`) raise ValueError. An
     empty batch averages to NaN, with a ``RuntimeWarning``.
@@ -391,6 +463,7 @@ def bce(scores: Any, labels: Any, average: bool = True) -> Any:
         >>> round(float(nn.bce(np.array([0.0, 100.0]), np.array([1.0, 1.0]))), 4)
         0.3466
     """
+    how = _plain(reduction_of("bce", average, reduction))
     backend_for("bce", scores, labels)
     labels = _targets("bce", scores, labels)
     _check_labels(
@@ -399,27 +472,33 @@ def bce(scores: Any, labels: Any, average: bool = True) -> Any:
         "in [0, 1] (0 or 1, or a probability as a soft label); for labels -1 and 1 use logistic",
         lambda xp, t: (t >= 0) & (t <= 1),
     )
-    _warn_if_empty("bce", scores, average)
-    return _bce(scores, labels, average)
+    _warn_if_empty("bce", scores, how)
+    return _bce(scores, labels, how)
+
+
+def _plain(how: str) -> str:
+    """Knet's ``average=False`` is the sum for the elementwise losses."""
+    return "sum" if how == "knet" else how
 
 
 @ag.primitive
-def _logistic(scores: Any, labels: Any, average: bool) -> Any:
+def _logistic(scores: Any, labels: Any, how: str) -> Any:
     xp = ag.xp_of(scores)
-    return _reduce(xp, xp.logaddexp(0, -labels * scores), average)
+    return _reduce(xp, xp.logaddexp(0, -labels * scores), how)
 
 
 ag.defvjp(
     _logistic,
-    lambda dy, y, s, t, average: -dy * t * sigm(-t * s) * _count(average, s.shape),
-    lambda dy, y, s, t, average: -dy * s * sigm(-t * s) * _count(average, s.shape),
+    lambda dy, y, s, t, how: -dy * t * sigm(-t * s) * _count(how, s.shape),
+    lambda dy, y, s, t, how: -dy * s * sigm(-t * s) * _count(how, s.shape),
 )
 
 
-def logistic(scores: Any, labels: Any, average: bool = True) -> Any:
+def logistic(scores: Any, labels: Any, average: bool = True, reduction: str | None = None) -> Any:
     """Knet's ``logistic`` loss ``log(1 + exp(-y*s))`` for labels in {-1, 1}, stably.
 
-    Averaged over all elements (summed with ``average=False``).
+    Averaged over all elements (summed with ``average=False`` or ``reduction="sum"``; one
+    loss per element with ``reduction="none"``).
 
     Labels other than -1 and 1 (e.g. 0 meant for :func:`bce`) raise ValueError. An empty
     batch averages to NaN, with a ``RuntimeWarning``.
@@ -429,6 +508,7 @@ def logistic(scores: Any, labels: Any, average: bool = True) -> Any:
         >>> round(float(nn.logistic(np.array([0.0, 100.0]), np.array([1.0, -1.0]))), 4)
         50.3466
     """
+    how = _plain(reduction_of("logistic", average, reduction))
     backend_for("logistic", scores, labels)
     labels = _targets("logistic", scores, labels)
     _check_labels(
@@ -437,42 +517,83 @@ def logistic(scores: Any, labels: Any, average: bool = True) -> Any:
         "-1 or 1; for labels 0 and 1 use bce",
         lambda xp, t: xp.abs(t) == 1,
     )
-    _warn_if_empty("logistic", scores, average)
-    return _logistic(scores, labels, average)
+    _warn_if_empty("logistic", scores, how)
+    return _logistic(scores, labels, how)
 
 
-def mse(scores: Any, targets: Any, average: bool = True) -> Any:
+def mse(
+    scores: Any, targets: Any, average: bool = True, reduction: str | None = None, **kw: Any
+) -> Any:
     """Mean squared error ``mean((scores - targets)**2)`` (the sum with ``average=False``).
 
-    An empty batch averages to NaN, with a ``RuntimeWarning``.
+    ``reduction="mean"|"sum"|"none"`` as the other losses. ``mse(model, data, **kw)``
+    pools the squared errors of ``model(x, **kw)`` against ``y`` over the ``(x, y)`` pairs
+    of ``data`` and divides by the number of elements. An empty batch averages to NaN,
+    with a ``RuntimeWarning``.
 
     Example:
         >>> import numpy as np, plugrad_nn as nn
         >>> float(nn.mse(np.array([1.0, 3.0]), np.array([0.0, 0.0])))
         5.0
     """
+    how = _plain(reduction_of("mse", average, reduction))
+    if callable(scores):
+        return _elementwise_over_data(mse, scores, targets, how, kw)
+    refuse_keywords("mse", kw)
     backend_for("mse", scores, targets)
     d = scores - _targets("mse", scores, targets, "targets")
-    return _mean_or_sum("mse", d * d, average)
+    return _mean_or_sum("mse", d * d, how)
 
 
-def mae(scores: Any, targets: Any, average: bool = True) -> Any:
+def mae(
+    scores: Any, targets: Any, average: bool = True, reduction: str | None = None, **kw: Any
+) -> Any:
     """Mean absolute error ``mean(|scores - targets|)`` (the sum with ``average=False``).
 
-    An empty batch averages to NaN, with a ``RuntimeWarning``.
+    ``reduction=`` and the ``mae(model, data, **kw)`` form as :func:`mse`. An empty batch
+    averages to NaN, with a ``RuntimeWarning``.
 
     Example:
         >>> import numpy as np, plugrad_nn as nn
         >>> float(nn.mae(np.array([1.0, -3.0]), np.array([0.0, 0.0])))
         2.0
     """
+    how = _plain(reduction_of("mae", average, reduction))
+    if callable(scores):
+        return _elementwise_over_data(mae, scores, targets, how, kw)
+    refuse_keywords("mae", kw)
     backend_for("mae", scores, targets)
     d = ag.abs(scores - _targets("mae", scores, targets, "targets"))
-    return _mean_or_sum("mae", d, average)
+    return _mean_or_sum("mae", d, how)
 
 
-def _mean_or_sum(op: str, losses: Any, average: bool) -> Any:
-    if not average:
+def _elementwise_over_data(
+    fn: Callable[..., Any], model: Callable[..., Any], data: Iterable, how: str, kw: dict
+) -> Any:
+    """An elementwise loss pooled over ``(x, y)`` pairs: the sum, or the sum / elements."""
+    if how == "none":
+        raise op_error(
+            fn.__name__,
+            f"reduction='none' needs one batch; over data use 'mean' or 'sum', or call "
+            f"{fn.__name__}(model(x), y, reduction='none') per batch",
+        )
+    total, count = 0, 0
+    for x, y in data:
+        scores = model(x, **kw)
+        total = total + fn(scores, y, reduction="sum")
+        count += int(getattr(ag.value(scores), "size", 1))
+    if how == "sum":
+        return total
+    if not count:
+        _nothing_to_average(fn.__name__, "the data has no instances")
+        return float("nan")
+    return total / count
+
+
+def _mean_or_sum(op: str, losses: Any, how: str) -> Any:
+    if how == "none":
+        return losses
+    if how == "sum":
         return ag.sum(losses)
     if getattr(ag.value(losses), "size", 1):
         return ag.mean(losses)

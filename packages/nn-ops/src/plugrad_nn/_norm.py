@@ -24,6 +24,7 @@ from ._common import (
     resolve_atype,
     shape_of,
 )
+from ._init import _is_dtype
 
 
 @ag.serializable
@@ -117,17 +118,35 @@ def bnmoments(
     return BNMoments(momentum, mean, var, meaninit, varinit)
 
 
-def bnparams(channels: int, atype: Any = None) -> ag.Param:
+def bnparams(*args: Any, atype: Any = None) -> ag.Param:
     """Knet's ``bnparams``: one Param ``[γ; β]`` of length ``2*channels``, ones then zeros.
 
-    ``atype`` is a dtype and/or a backend name (default: float32 on the default backend).
+    Called ``bnparams(channels)``, ``bnparams(channels, atype)`` or, Knet's form,
+    ``bnparams(etype, channels)`` with the element type first. ``atype`` is a dtype
+    and/or a backend name. The default dtype is float32 (plugrad's default float type;
+    Knet's ``bnparams(C)`` is Float64).
 
     Example:
-        >>> import plugrad_nn as nn
+        >>> import numpy as np, plugrad_nn as nn
         >>> nn.bnparams(2).value
         array([1., 1., 0., 0.], dtype=float32)
+        >>> nn.bnparams(np.float64, 2).value.dtype
+        dtype('float64')
     """
-    channels = int_arg("bnparams", "channels", channels)
+    usage = "call bnparams(channels), bnparams(channels, atype) or bnparams(etype, channels)"
+    if len(args) == 2 and _is_dtype(args[0]):
+        if atype is not None:
+            raise op_error("bnparams", f"the element type was given twice; {usage}", TypeError)
+        atype, args = args[0], args[1:]
+    elif len(args) == 2:
+        if atype is not None:
+            raise op_error("bnparams", f"atype was given twice; {usage}", TypeError)
+        args, atype = args[:1], args[1]
+    if len(args) != 1:
+        raise op_error(
+            "bnparams", f"expected 1 or 2 arguments, got {len(args)}; {usage}", TypeError
+        )
+    channels = int_arg("bnparams", "channels", args[0])
     backend, dtype = resolve_atype(atype, "bnparams")
     xp = backend.xp
     return ag.Param(

@@ -19,6 +19,7 @@ passes over the output.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from typing import Any, NamedTuple
 
@@ -28,9 +29,11 @@ from ._common import (
     ArgumentTypeError,
     Saved,
     backend_for,
+    bool_arg,
     is_int,
     op_error,
     prod,
+    real_arg,
     recording,
     shape_of,
     spatial,
@@ -384,6 +387,8 @@ def pool(
     padding: int | tuple[int, ...] = 0,
     stride: int | tuple[int, ...] | None = None,
     mode: int = 0,
+    alpha: float = 1,
+    nan_propagation: bool = False,
 ) -> Any:
     """Knet's ``pool``: max or average pooling over 2-D or 3-D windows of ``x``.
 
@@ -392,7 +397,13 @@ def pool(
     (default: the window) are an int or one int per spatial dimension in array order.
     ``mode``: 0 max (padding never wins), 1 average with padded zeros counted, 2 average
     over the real inputs only, 3 deterministic max (the same as 0 here: the first maximum
-    of a window takes the whole gradient).
+    of a window takes the whole gradient). ``alpha`` scales the result (Knet's ``alpha``).
+
+    ``nan_propagation`` (Knet's ``maxpoolingNanOpt``, default off as Knet's 0): in max
+    pooling a NaN input never wins, so a window's maximum is that of its other values (a
+    window of NaN only gives NaN) and NaN inputs get zero gradient; with
+    ``nan_propagation=True`` any NaN in a window makes its maximum NaN (PyTorch's
+    behaviour). Average pooling always propagates NaN, as a sum does.
 
     Example:
         >>> import numpy as np, plugrad_nn as nn
@@ -405,6 +416,8 @@ def pool(
     backend_for("pool", x)
     x_shape = shape_of(x)
     cfg = _config("pool", x_shape, window, padding, stride, mode)
+    real_arg("pool", "alpha", alpha, "a number", lambda a: True)
+    bool_arg("pool", "nan_propagation", nan_propagation)
     if cfg.mode in (0, 3) and any(p >= k for p, k in zip(cfg.padding, cfg.window)):
         raise op_error(
             "pool",
@@ -418,11 +431,43 @@ def pool(
             f"the window {cfg.window} is larger than the padded input {padded} (x of shape "
             f"{x_shape}, padding {cfg.padding}); use a smaller window or more padding",
         )
+    y = _pooled(x, cfg)
+    if not nan_propagation and cfg.mode in (0, 3) and _has_nan(y):
+        y = _pooled_ignoring_nan(x, cfg)
+    return y if alpha == 1 else y * alpha
+
+
+def _pooled(x: Any, cfg: PoolConfig) -> Any:
     if not recording(x):
         raw = ag.value(x)
         args = (cfg.window, cfg.padding, cfg.stride, cfg.mode, False)
         return ag.run_kernel("pool_forward", pool_forward, raw, *args)[0]
     return _pool(x, cfg, Saved())
+
+
+def _has_nan(y: Any) -> bool:
+    """Whether max pooling may have met a NaN: the maximum propagates it, so the (smaller)
+    output's sum tells, in one pass without a mask (a sum of +inf and -inf, NaN too, only
+    sends a NaN-free input down the slower path, which gives the same result)."""
+    raw = ag.value(y)
+    if raw.dtype.kind not in "fc":
+        return False
+    xp = ag.xp_of(raw)
+    errstate = getattr(xp, "errstate", None)  # inf - inf in the sum is expected: no warning
+    with errstate(invalid="ignore", over="ignore") if errstate else contextlib.nullcontext():
+        return bool(xp.isnan(raw.sum()))
+
+
+def _pooled_ignoring_nan(x: Any, cfg: PoolConfig) -> Any:
+    """Max pooling where NaN never wins (Knet's ``maxpoolingNanOpt=0``): NaN pooled as
+    -inf, so it gets no gradient; a window of NaN only gives NaN."""
+    raw = ag.value(x)
+    nan = ag.xp_of(raw).isnan(raw)
+    y = _pooled(ag.where(nan, -float("inf"), x), cfg)
+    present = (~nan).astype(ag.value(y).dtype)
+    args = (cfg.window, cfg.padding, cfg.stride, 0, False)
+    seen = ag.run_kernel("pool_forward", pool_forward, present, *args)[0]
+    return ag.where(seen == 0, float("nan"), y)
 
 
 def unpool(

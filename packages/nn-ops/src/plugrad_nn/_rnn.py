@@ -154,7 +154,10 @@ class RNN:
     multiplying it by ``w_ih`` of the first layer (then None; needs X == H).
 
     ``dropout`` applies to the input of every layer while training (Knet: "applied to
-    input and between layers").
+    input and between layers"). ``seed`` (Knet's) makes the masks reproducible: with a
+    seed > 0 the k-th training call of this RNN draws its masks from a generator seeded
+    with ``(seed, k)`` (the count is saved with the RNN); 0, the default, draws them from
+    the backend's generator, which ``pg.seed`` sets (Knet's 0 meant the clock).
 
     Example:
         >>> import numpy as np, plugrad_nn as nn
@@ -181,8 +184,16 @@ class RNN:
         winit: Callable[..., Any] = xavier_uniform,
         binit: Callable[..., Any] | None = None,
         finit: Callable[..., Any] | None = None,
+        seed: int = 0,
     ) -> None:
         where = type(self).__name__
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ArgumentTypeError(
+                f"{where}: seed must be an int >= 0 (0: draw dropout masks from the "
+                f"backend's generator, set by pg.seed), got {type(seed).__name__} {seed!r}"
+            )
+        self.seed = int(seed)
+        self.dropout_calls = 0
         _check_arguments(where, input_size, hidden_size, rnn_type, num_layers, dropout, skip_input)
         self.input_size = int(input_size)
         self.hidden_size = int(hidden_size)
@@ -206,7 +217,7 @@ class RNN:
 
         def matrix(rows: int) -> ag.Param:
             blocks = [initial(winit, (rows, H), backend, dt) for _ in range(gates)]
-            return ag.Param(xp.concatenate(blocks, axis=1))
+            return ag.Param(backend.asarray(xp.concatenate(blocks, axis=1)))
 
         def bias(forget: bool) -> ag.Param:
             blocks = [
@@ -217,7 +228,7 @@ class RNN:
                 blocks[1] = (
                     initial(finit, (H,), backend, dt) if finit is not None else xp.ones(H, dt)
                 )
-            return ag.Param(xp.concatenate(blocks))
+            return ag.Param(backend.asarray(xp.concatenate(blocks)))
 
         self.w_ih: list[ag.Param | None] = []
         self.w_hh: list[ag.Param] = []
@@ -318,6 +329,15 @@ class RNN:
             )
         self.h, self.c = (state[0], state[1]) if lstm else (state, self.c)
 
+    def _dropout_seed(self) -> int | None:
+        """This call's mask seed from ``(seed, count)``, or None for the backend's generator."""
+        seed = getattr(self, "seed", 0)  # RNNs saved before seed= existed have none
+        if not seed:
+            return None
+        calls = getattr(self, "dropout_calls", 0)
+        self.dropout_calls = calls + 1
+        return int(np.random.SeedSequence([seed, calls]).generate_state(1)[0])
+
     def __call__(
         self, x: Any, batch_sizes: Sequence[int] | None = None, *, state: Any = None
     ) -> Any:
@@ -332,7 +352,10 @@ class RNN:
         mode = getattr(self, "mode", None)  # set by trainmode/testmode on the layers
         training = ag.training() if mode is None else mode
         dropout = self.dropout if training else 0.0
-        cfg = RnnConfig(self.rnn_type, H, self.num_layers, D, bs, dropout, self.skip_input)
+        cfg = RnnConfig(
+            self.rnn_type, H, self.num_layers, D, bs, dropout, self.skip_input,
+            self._dropout_seed() if dropout > 0 else None,
+        )  # fmt: skip
         weights = self.weights()
         saved = Saved()
         saved.cfg = cfg

@@ -37,6 +37,7 @@ class RnnConfig(NamedTuple):
     batch_sizes: tuple[int, ...]
     dropout: float  # the probability in force for this call: 0 outside training
     skip_input: bool
+    dropout_seed: int | None = None  # an RNN's own seed for this call's masks (Knet's seed)
 
 
 def _steps(count: int, reverse: bool) -> range:
@@ -190,10 +191,11 @@ def _rnn(x: Any, h0: Any, c0: Any, *weights: Any, cfg: RnnConfig, saved: Saved) 
     offsets = _offsets(bs)
     layer_in = x.astype(dtype, copy=False)
     saved.layers = []
+    rng = None if cfg.dropout_seed is None else xp.random.default_rng(cfg.dropout_seed)
     for layer in range(L):
         mask = None
         if cfg.dropout > 0:
-            mask = dropout_mask(layer_in, cfg.dropout)
+            mask = dropout_mask(layer_in, cfg.dropout, rng=rng)
             layer_in = layer_in * mask
         layer_out = y if layer == L - 1 else xp.empty((rows, D * H), dtype=dtype)
         runs = []

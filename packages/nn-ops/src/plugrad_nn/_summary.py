@@ -36,7 +36,7 @@ class SummaryRow:
 
 @dataclass
 class ModelSummary:
-    """What :func:`summary` found; ``str()`` gives the table.
+    """What :func:`summary` found; ``str()`` and ``repr()`` give the table.
 
     Attributes:
         rows: one :class:`SummaryRow` per layer, the model first, nested ones below it.
@@ -47,9 +47,16 @@ class ModelSummary:
 
     Example:
         >>> import plugrad_nn as nn
-        >>> s = nn.summary(nn.Dense(3, 2), show=False)
-        >>> s.total_params, s.param_bytes, s
-        (8, 32, ModelSummary(total_params=8, param_bytes=32, output_shape=None))
+        >>> s = nn.summary(nn.Dense(3, 2))
+        >>> s.total_params, s.param_bytes
+        (8, 32)
+        >>> s
+        Layer           Params
+        ======================
+        Dense(3 -> 2)        8
+        ======================
+        Total params: 8
+        Params memory: 32 B
     """
 
     rows: list[SummaryRow] = field(default_factory=list)
@@ -78,11 +85,8 @@ class ModelSummary:
         return "\n".join(out)
 
     def __repr__(self) -> str:
-        # Short, so that summary(...) typed at a prompt shows the table once (printed).
-        return (
-            f"ModelSummary(total_params={self.total_params}, param_bytes={self.param_bytes}, "
-            f"output_shape={self.output_shape})"
-        )
+        # The table: summary(...) typed at a prompt or last in a notebook cell shows it.
+        return str(self)
 
 
 def _human_bytes(n: int) -> str:
@@ -185,7 +189,7 @@ def _shape_of_output(y: Any) -> Any:
 
 
 def summary(
-    model: Any, input_shape: Any = None, *, dtype: Any = None, show: bool = True
+    model: Any, input_shape: Any = None, *, dtype: Any = None, show: bool = False
 ) -> ModelSummary:
     """Describe ``model``: its layers, their output shapes, parameter counts and memory.
 
@@ -199,15 +203,16 @@ def summary(
         input_shape: the shape of an input batch, e.g. ``(1, 1, 28, 28)``.
         dtype: the dtype of the zero input (the parameters' by default; an integer type
             for a model starting with Embedding).
-        show: print the table (so call ``summary(model)`` as a statement: wrapped in
-            ``print`` the table would come twice). ``show=False`` only returns it.
+        show: also print the table. By default ``summary`` only returns it, so that
+            ``print(summary(model))`` shows it once; at a prompt or in a notebook the
+            returned object displays as the table.
 
     Returns:
-        A :class:`ModelSummary`; ``str()`` of it is the table.
+        A :class:`ModelSummary`; its ``str()`` and ``repr()`` are the table.
 
     Example:
         >>> import plugrad_nn as nn
-        >>> s = nn.summary(nn.Sequential(nn.Dense(4, 8), nn.Dense(8, 2)), (1, 4), show=False)
+        >>> s = nn.summary(nn.Sequential(nn.Dense(4, 8), nn.Dense(8, 2)), (1, 4))
         >>> s.total_params, s.output_shape
         (58, (1, 2))
     """

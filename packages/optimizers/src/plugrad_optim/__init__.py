@@ -55,6 +55,7 @@ from ._train import (
     momentum,
     nesterov,
     rmsprop,
+    set_optimizer,
     sgd,
     train,
 )
@@ -131,6 +132,7 @@ __all__ = [
     "nesterov",
     "norm_constraint",
     "rmsprop",
+    "set_optimizer",
     "sgd",
     "total_norm_constraint",
     "train",

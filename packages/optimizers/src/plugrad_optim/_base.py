@@ -170,13 +170,11 @@ class Joint(NamedTuple):
     same ``combine`` at that point, calls ``combine(values)`` once, and sends each weight
     its entry of the returned list. A global-norm clip combines into the joint norm; a
     data-parallel average combines into one bucketed allreduce.
-
-    Attributes:
-        combine: ``list of values -> list of replies``, one reply per value, in order.
-        value: this weight's contribution (usually its gradient).
     """
 
+    #: ``list of values -> list of replies``, one reply per value, in order.
     combine: Callable[[list[Any]], list[Any]]
+    #: this weight's contribution (usually its gradient).
     value: Any
 
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import copy
 import inspect
+import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -31,6 +33,8 @@ from ._base import PUBLIC_MODULE, Transform
 from ._named import SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, Rmsprop
 from ._optimizer import Optimizer
 from ._update import update
+
+exhaust = ag.exhaust  # the one copy lives in plugrad_autograd; plugrad_optim.exhaust stays
 
 
 def minimize(
@@ -49,7 +53,16 @@ def minimize(
     of an interrupted run survive: calling ``minimize`` again resumes exactly.
 
     Nothing runs until the iterator is consumed, so it composes with ``progress``,
-    ``converge``, ``itertools.islice`` and ``itertools.cycle``.
+    ``converge``, ``itertools.islice`` and ``itertools.cycle``. An iterator dropped without
+    ever being iterated trained nothing: it warns (``RuntimeWarning``, pointing at the
+    call) when it is garbage-collected. Write ``for loss in minimize(...)`` or call
+    :func:`train`.
+
+    ``optimizer`` goes only to Params without one. When every Param already has an
+    optimizer that differs from ``optimizer`` (a second ``train(..., SGD(...))`` after
+    ``train(..., Adam())``), ``optimizer`` would be ignored: a ``UserWarning`` says so and
+    names the fix, :func:`set_optimizer` (or ``p.opt.lr = ...`` to change the learning
+    rate only).
 
     Args:
         f: the loss function; it must return a scalar.
@@ -83,6 +96,7 @@ def minimize(
             f"minimize: data must be iterable (a list, a minibatch(...), cycle(data)), got "
             f"{type(data).__name__}"
         ) from None
+    given = optimizer is not None
     if optimizer is None:
         optimizer = Adam()
     elif not isinstance(optimizer, Transform):
@@ -91,34 +105,78 @@ def minimize(
             f"{optimizer!r} ({type(optimizer).__name__})"
         )
     fixed = None if params is None else ag.params(params)
-    steps = _steps(f, data, optimizer, fixed)
-    return _Sized(steps, len(data)) if hasattr(data, "__len__") else steps
+    where = _caller()
+    steps = _steps(f, data, optimizer, fixed, where if given else None)
+    if hasattr(data, "__len__"):
+        return _SizedLosses(steps, where, len(data))
+    return _Losses(steps, where)
 
 
-class _Sized(Iterator[float]):
-    """A lazy iterator that knows how many steps it will take (so ``progress`` shows a bar)."""
+def _caller() -> tuple[str, int]:
+    """The file and line of the first frame outside this package (the user's call)."""
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(
+        "plugrad_optim"
+    ):
+        frame = frame.f_back
+    return frame.f_code.co_filename, frame.f_lineno
 
-    def __init__(self, steps: Iterator[float], length: int) -> None:
+
+class _Losses(Iterator[float]):
+    """minimize's lazy iterator; it warns when dropped without ever being iterated."""
+
+    def __init__(self, steps: Iterator[float], where: tuple[str, int]) -> None:
         self._steps = steps
-        self._length = length
+        self._where: tuple[str, int] | None = where
 
     def __iter__(self) -> Iterator[float]:
         return self
 
     def __next__(self) -> float:
+        self._where = None
         return next(self._steps)
+
+    def __del__(self) -> None:
+        if self._where is None or sys.is_finalizing():
+            return
+        filename, lineno = self._where
+        warnings.warn_explicit(
+            "minimize(...) was never iterated, so it trained nothing: it is a lazy iterator "
+            "of losses. Write `for loss in minimize(f, data, opt): ...`, or call "
+            "train(f, data, opt) to run it to the end",
+            RuntimeWarning,
+            filename,
+            lineno,
+            module="plugrad_optim",
+        )
+
+
+class _SizedLosses(_Losses):
+    """A lazy iterator that knows how many steps it will take (so ``progress`` shows a bar)."""
+
+    def __init__(self, steps: Iterator[float], where: tuple[str, int], length: int) -> None:
+        super().__init__(steps, where)
+        self._length = length
 
     def __len__(self) -> int:
         return self._length
 
 
 def _steps(
-    f: Callable[..., Any], data: Iterable[Any], optimizer: Transform, fixed: list[Any] | None
+    f: Callable[..., Any],
+    data: Iterable[Any],
+    optimizer: Transform,
+    fixed: list[Any] | None,
+    where: tuple[str, int] | None,
 ) -> Iterator[float]:
+    """The training steps; ``where`` (the call site) when ``optimizer`` was given."""
     for item in data:
         args = item if isinstance(item, tuple) else (item,)
         tape = ag.diff(f, *args)
         ps = ag.params(tape) if fixed is None else fixed
+        if where is not None:
+            _warn_if_ignored(ps, optimizer, where)
+            where = None
         grads = []
         for p in ps:
             if p.opt is None:
@@ -126,6 +184,56 @@ def _steps(
             grads.append(ag.grad(tape, p))
         update(ps, grads)
         yield float(ag.value(tape))
+
+
+def _warn_if_ignored(ps: list[Any], optimizer: Transform, where: tuple[str, int]) -> None:
+    """Warn when every Param already has an optimizer and none is like ``optimizer``."""
+    if not ps or any(p.opt is None for p in ps):
+        return
+    given = repr(optimizer)
+    current = sorted({repr(p.opt) for p in ps})
+    if given in current:
+        return
+    warnings.warn_explicit(
+        f"minimize: the optimizer passed, {given}, is ignored: all {len(ps)} Params already "
+        f"have an optimizer ({'; '.join(current)[:300]}), which they keep. To switch, call "
+        f"set_optimizer(model, {given}) before training; to change only the learning rate, "
+        "set p.opt.lr for each Param (for p in params(model): p.opt.lr = 1e-4)",
+        UserWarning,
+        *where,
+        module="plugrad_optim",
+    )
+
+
+def set_optimizer(model: Any, optimizer: Transform | None) -> list[Any]:
+    """Give every Param of ``model`` a fresh copy of ``optimizer`` (None: no optimizer).
+
+    The Params' old optimizers and their state (Adam's moments, step counts) are dropped;
+    the next ``train``/``minimize``/``update`` uses the new ones. ``model`` is anything
+    ``params()`` searches: a model, a list of Params, a dict.
+
+    Returns:
+        The Params that were set.
+
+    Example:
+        >>> import numpy as np
+        >>> import plugrad_autograd as ag
+        >>> from plugrad_optim import SGD, Adam, set_optimizer, train
+        >>> w = ag.Param(np.array([1.0]))
+        >>> _ = train(lambda: ag.sum(w * w), [()] * 3, Adam(lr=0.01))
+        >>> _ = set_optimizer([w], SGD(lr=0.5))
+        >>> w.opt
+        SGD(lr=0.5, dampening=0.0, gclip=0.0, weight_decay=0.0, maximize=False)
+    """
+    if optimizer is not None and not isinstance(optimizer, Transform):
+        raise TypeError(
+            f"set_optimizer: optimizer must be a plugrad_optim optimizer such as SGD(lr=0.1), "
+            f"or None to remove the optimizers, got {optimizer!r} ({type(optimizer).__name__})"
+        )
+    ps = ag.params(model)
+    for p in ps:
+        p.opt = None if optimizer is None else _fresh(optimizer)
+    return ps
 
 
 def _fresh(optimizer: Transform) -> Transform:
@@ -161,20 +269,6 @@ def train(
         2.0
     """
     return exhaust(minimize(f, data, optimizer, params))
-
-
-def exhaust(iterator: Iterable[Any]) -> Any:
-    """Consume an iterator; return its last value or None (Knet's bang forms, ``sgd!``).
-
-    Example:
-        >>> from plugrad_optim import exhaust
-        >>> exhaust(x * x for x in range(4))
-        9
-    """
-    last = None
-    for last in iterator:  # noqa: B007
-        pass
-    return last
 
 
 def shortcut(cls: type[Optimizer]) -> Callable[..., Iterator[float]]:

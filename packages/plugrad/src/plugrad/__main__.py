@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+
+
+def plain(text: str) -> str:
+    """RST inline markup as plain text, for ``--help``: ````x```` and ``:func:`x``` give ``x``.
+
+    Example:
+        >>> plain("``python -m plugrad``: see :func:`pg.info <plugrad.info>`")
+        'python -m plugrad: see pg.info'
+    """
+    text = re.sub(r":[\w:]+:`([^`<]*?)\s*(?:<[^>]*>)?`", r"\1", text)
+    return re.sub(r"``([^`]+)``", r"\1", text)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m plugrad`` and the ``plugrad`` command."""
-    parser = argparse.ArgumentParser(prog="plugrad", description=__doc__)
+    parser = argparse.ArgumentParser(prog="plugrad", description=plain(__doc__ or ""))
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("info", help="list components, plugins, backends and devices")
+    sub.add_parser(
+        "info", help="list components, plugins, backends, devices, plugin ops, BLAS threads"
+    )
     demo = sub.add_parser(
         "demo", help="train LeNet on the bundled digits (or 'gpt': a char-GPT), save, reload"
     )

@@ -14,14 +14,14 @@ import tempfile
 import time
 from typing import Any
 
+import plugrad as pg
+
 DEFAULT_EPOCHS = 15
 BATCH = 32
 
 
 def lenet() -> Any:
     """A LeNet-style convnet for 1x8x8 images: two conv/pool stages, two dense layers."""
-    import plugrad as pg
-
     return pg.Sequential(
         pg.Conv(1, 32, 3, padding=1, activation="relu"),
         pg.MaxPool(2),
@@ -36,24 +36,33 @@ def lenet() -> Any:
 
 def evaluate(model: Any, x: Any, y: Any, device: str) -> float:
     """Test-mode accuracy of ``model`` on ``(x, y)``, in batches."""
-    import plugrad as pg
-
     correct = 0
     for xb, yb in pg.minibatch(x, y, batchsize=500, partial=True, xtype=device):
         correct += round(float(pg.accuracy(model(xb), yb)) * len(yb))
     return correct / len(y)
 
 
-def _default_device() -> str:
-    import plugrad as pg
+def epoch_message(epoch: int, epochs: int, loss: float, test_acc: float | None) -> str:
+    """The progress line of an epoch; the test accuracy only once it has been measured.
 
+    Example:
+        >>> epoch_message(1, 15, 2.3, None)
+        'epoch 1/15 loss 2.3000'
+        >>> epoch_message(2, 15, 0.5, 0.9)
+        'epoch 2/15 loss 0.5000 (test acc 0.9000 after epoch 1)'
+    """
+    line = f"epoch {epoch}/{epochs} loss {loss:.4f}"
+    if test_acc is None:
+        return line
+    return f"{line} (test acc {test_acc:.4f} after epoch {epoch - 1})"
+
+
+def _default_device() -> str:
     return "cuda" if "cuda" in pg.backends.available() else "cpu"
 
 
 def _check(path: str, device: str | None) -> int:
     """The reload half: load the saved model in this (new) process and re-evaluate."""
-    import plugrad as pg
-
     device = device or _default_device()
     model, saved = pg.load(path, "model", "test_accuracy")
     pg.to(model, device=device)
@@ -73,8 +82,6 @@ def run_demo(
     """Run the demo; returns the process exit status (0 when the reload matches)."""
     if check is not None:
         return _check(check, device)
-    import plugrad as pg
-
     device = device or _default_device()
     pg.backends.get(device)  # fail now, with the reason, if the device cannot run
     epochs = epochs or DEFAULT_EPOCHS
@@ -89,15 +96,13 @@ def run_demo(
         return pg.nll(model(x), y)
 
     optimizer = pg.Adam(lr=0.002)
-    test_acc = 0.0
+    test_acc: float | None = None
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         pg.trainmode(model)
         bar = pg.progress(
             pg.minimize(loss, data, optimizer),
-            msg=lambda p, e=epoch, acc=test_acc: (
-                f"epoch {e}/{epochs} loss {p.currval:.4f} test acc {acc:.4f}"
-            ),
+            msg=lambda p, e=epoch, acc=test_acc: epoch_message(e, epochs, p.currval, acc),
         )
         bar.run()
         pg.testmode(model)

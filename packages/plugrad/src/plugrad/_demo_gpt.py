@@ -22,7 +22,10 @@ from typing import Any
 import numpy as np
 
 import plugrad_autograd as ag
+import plugrad_backends as B
+import plugrad_data as D
 import plugrad_nn as nn
+from plugrad_optim import AdamW, ClipNorm, WarmupCosine, chain, update
 
 
 @dataclass
@@ -138,16 +141,12 @@ def batch(data: np.ndarray, cfg: GPTConfig, rng: np.random.Generator) -> tuple[A
 
 def lr_schedule(cfg: GPTConfig) -> Any:
     """nanoGPT's: linear warm-up to ``lr`` over ``warmup_iters``, cosine to ``min_lr``."""
-    from plugrad_optim import WarmupCosine
-
     decay = max(cfg.lr_decay_iters, cfg.warmup_iters + 1)
     return WarmupCosine(cfg.lr, cfg.warmup_iters, decay, cfg.min_lr)
 
 
 def optimizers(model: GPT, cfg: GPTConfig) -> tuple[list[ag.Param], list[Any]]:
     """The Params and one optimizer each: AdamW with decay on matrices only, global clip."""
-    from plugrad_optim import AdamW, ClipNorm, chain
-
     ps = ag.params(model)
     schedule = lr_schedule(cfg)
     opts = [
@@ -172,8 +171,6 @@ def estimate_loss(model: GPT, data: np.ndarray, cfg: GPTConfig, seed: int) -> fl
 
 def train_step(model: GPT, ps: list, opts: list, x: Any, y: Any) -> float:
     """One AdamW step on the batch ``(x, y)``; returns the loss."""
-    from plugrad_optim import update
-
     tape = ag.diff(lambda: nn.nll(model(x), y))
     update(ps, [ag.grad(tape, p) for p in ps], opts)
     return float(ag.value(tape))
@@ -183,8 +180,6 @@ def train(
     model: GPT, train_data: np.ndarray, cfg: GPTConfig, seed: int = 0, bar: bool = True
 ) -> list[float]:
     """Train for ``cfg.max_iters`` steps; returns the training losses."""
-    import plugrad_data as D
-
     rng = np.random.default_rng(seed)
     ps, opts = optimizers(model, cfg)
     losses: list[float] = []
@@ -206,8 +201,6 @@ SAMPLE_PROMPT = "\n"
 
 def _check(path: str) -> int:
     """The reload half: load the saved model in this (new) process, recompute the loss."""
-    import plugrad_data as D
-
     model, vocab, saved = D.load(path, "model", "vocab", "val_loss")
     _, val = D.train_val_split(vocab.encode(D.shakespeare()))
     loss = estimate_loss(model, val, GPTConfig(), EVAL_SEED)
@@ -219,9 +212,6 @@ def run_gpt_demo(iters: int | None = None, out: str | None = None, check: str | 
     """Train, evaluate, sample, save and reload; returns the process exit status."""
     if check is not None:
         return _check(check)
-    import plugrad_backends as B
-    import plugrad_data as D
-
     cfg = GPTConfig(max_iters=iters or GPTConfig.max_iters)
     text = D.shakespeare()
     vocab = D.CharVocab(text)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plugrad_backends import hookimpl
+from plugrad_backends import blas_libraries, hookimpl
 
 from . import _threads
 from ._switch import ENV, enabled
@@ -78,11 +78,9 @@ def plugrad_set_num_threads(n: int) -> None:
 @hookimpl
 def plugrad_report() -> list[str]:
     """Lines for ``python -m plugrad info``."""
-    from plugrad_backends import blas_num_threads
-
     state = "on" if enabled() else f"off ({ENV}=0)"
     n = num_threads()
-    blas = ", ".join(str(b) for b in blas_num_threads()) or "unknown"
+    blas = ", ".join(str(lib.threads) for lib in blas_libraries()) or "unknown"
     return [
         f"plugrad-cpu-kernels {__version__}: {state}, {n} thread{'s' if n != 1 else ''} "
         f"(OpenMP; BLAS: {blas}), SIMD {simd_level()}, {len(kernel_table())} kernels"

@@ -33,14 +33,23 @@ def pool_forward(x: Any, window, padding, stride, mode: int, save: bool = False)
     """Max (mode 0, 3) or average (1, 2) pooling of a 4-D ``x``."""
     if not handles(x) or x.ndim != 4:
         return NotImplemented
+    maxpool = mode in (0, 3)
+    if maxpool and _may_hold_nan(x):
+        return NotImplemented  # the compiled maximum skips NaN; the portable one propagates it
     out = _out(x.shape, window, padding, stride)
     y = np.empty((*x.shape[:2], *out), dtype=x.dtype)
-    maxpool = mode in (0, 3)
     arg = np.empty(y.shape, dtype=np.int32) if maxpool and save else None
     _core.pool2d_forward(
         _geometry(x.shape, out, window, padding, stride, mode), contiguous(x), y, arg
     )
     return y, ((TAG, arg) if arg is not None else None)
+
+
+def _may_hold_nan(x: np.ndarray) -> bool:
+    """NaN in ``x`` makes its sum NaN (so does +inf beside -inf: the portable path then
+    runs, with the same result); one vectorized pass, no mask."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return bool(np.isnan(x.sum()))
 
 
 def pool_backward(dy: Any, x: Any, y: Any, saved: Any, x_shape, window, padding, stride, mode):
