@@ -113,11 +113,28 @@ def integration(session: nox.Session) -> None:
     )
 
 
+@nox.session
+@nox.parametrize("cpu_kernels", ["1", "0"])
+def kernels(session: nox.Session, cpu_kernels: str) -> None:
+    """The autograd and nn suites with the compiled CPU kernels on (1) and switched off (0)."""
+    _install_local(session, "plugrad-cpu-kernels")
+    for project in TORCH_TESTED:  # the suites' own test extras
+        _install_local(session, project)
+    session.install("pytest", "hypothesis")
+    session.install("pip")  # torch's CPU wheel is found by pip's configuration, not uv
+    session.run("python", "-m", "pip", "install", "--quiet", "torch==2.13.0")
+    env = {"PLUGRAD_CPU_KERNELS": cpu_kernels}
+    suites = [str(PROJECTS[p] / "tests") for p in TORCH_TESTED]
+    session.run("python", "-m", "pytest", *suites, "-q", "-p", "no:cacheprovider", env=env)
+
+
 @nox.session(python=False)
 def tests(session: nox.Session) -> None:
     """Every package's tests, each in its own fresh venv, then the integration tests."""
     for project in PROJECTS:
         session.notify(f"package(project='{project}')")
+    for switch in ("1", "0"):
+        session.notify(f"kernels(cpu_kernels='{switch}')")
     session.notify("integration")
 
 

@@ -193,6 +193,33 @@ def lstm() -> Problem:
     )
 
 
+def mlp_t() -> Problem:
+    """The MLP written as PyTorch users write it: weights (out, in), ``x @ W.T + b``."""
+    base = mlp()
+    params = {
+        k: (np.ascontiguousarray(v.T) if k.startswith("w") else v) for k, v in base.params.items()
+    }
+    return Problem(
+        name="mlp-t",
+        title="the MLP with weights (out, in): x @ W.T + b (PyTorch's layout)",
+        params=params,
+        data=base.data,
+        gemms=base.gemms,
+    )
+
+
+def lstm_loop() -> Problem:
+    """The LSTM as a user's loop of sigm/tanh/* over the steps (no fused RNN in any framework)."""
+    base = lstm()
+    return Problem(
+        name="lstm-loop",
+        title="the char LSTM written as a loop over steps (sigm, tanh, *): user code",
+        params=base.params,
+        data=base.data,
+        gemms=base.gemms,
+    )
+
+
 #: ``python -m plugrad demo gpt``'s model: nanoGPT's CPU configuration of shakespeare_char
 GPT_VOCAB, GPT_BLOCK, GPT_BATCH, GPT_LAYERS, GPT_HEADS, GPT_WIDTH = 65, 64, 12, 4, 4, 128
 #: its optimizer: AdamW (decay on every array here, for one simple rule in every framework)
@@ -235,8 +262,10 @@ def transformer() -> Problem:
 BUILDERS = {
     "overhead": overhead,
     "mlp": mlp,
+    "mlp-t": mlp_t,
     "lenet": lenet,
     "lstm": lstm,
+    "lstm-loop": lstm_loop,
     "transformer": transformer,
 }
 #: every workload, in the order they run; ``limit`` measures numpy's GEMM rate

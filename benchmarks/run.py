@@ -6,10 +6,13 @@ Usage (from the repository root)::
     python benchmarks/run.py --quick              # smoke test: few short samples, no file
     python benchmarks/run.py --workloads overhead,mlp --frameworks plugrad,torch
 
-Frameworks: plugrad, numpy (the hand-written floor of ``overhead``), torch, jax (eager),
-jax-jit, autograd (HIPS). Workloads: overhead, mlp, lenet, lstm, limit (numpy's GEMM rate
-and the GEMM-only floor of each workload). A framework that is not installed is skipped
-with a note. See benchmarks/README.md for what is measured.
+Frameworks: plugrad, plugrad-portable (plugrad with its compiled CPU kernels taken out,
+interleaved in the same process), numpy (the hand-written floor of ``overhead``), torch,
+jax (eager), jax-jit, autograd (HIPS). Workloads: overhead, mlp, mlp-t (``x @ W.T``),
+lenet, lstm, lstm-loop (a user's loop over steps), limit (numpy's GEMM rate and the
+GEMM-only floor of each workload). ``--contended`` runs a CPU hog on one core throughout.
+A framework that is not installed is skipped with a note. See benchmarks/README.md for what
+is measured.
 """
 
 from __future__ import annotations
@@ -346,6 +349,25 @@ def single_thread() -> None:
         sys.modules["torch"].set_num_threads(1)
 
 
+def _spin(core: int) -> None:
+    """A CPU hog: one process pinned to ``core``, spinning until it is terminated."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {core})
+    x = 0
+    while True:
+        x = (x + 1) % 1_000_003
+
+
+def start_hog() -> tuple[Any, str]:
+    """Start the ``--contended`` CPU hog on the last usable core; return it and a description."""
+    import multiprocessing
+
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
+    hog = multiprocessing.get_context("spawn").Process(target=_spin, args=(cores[-1],), daemon=True)
+    hog.start()
+    return hog, f"a CPU hog (one process spinning, pinned to core {cores[-1]}) ran throughout"
+
+
 def _names(text: str, allowed: tuple[str, ...] | list[str], what: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in allowed]
@@ -373,6 +395,11 @@ def main(argv: list[str] | None = None) -> int:
         "--single-thread",
         action="store_true",
         help="one thread everywhere (numpy's BLAS, torch, XLA) instead of defaults",
+    )
+    parser.add_argument(
+        "--contended",
+        action="store_true",
+        help="run a CPU hog on one core during the timings (a busy neighbour)",
     )
     parser.add_argument(
         "--output",
@@ -423,11 +450,19 @@ def main(argv: list[str] | None = None) -> int:
         _say("limit: timing numpy's float32 GEMMs on square sizes")
         peak = limit.peak_rates(args.quick)
 
+    hog = None
+    if args.contended:
+        hog, info["contended"] = start_hog()
     info["load at start"] = machine.load()
     outcomes = []
-    for problem in selected:
-        _say(f"{problem.name}: {problem.title}")
-        outcomes.append(run_workload(problem, modules, missing, rounds, target, with_floor))
+    try:
+        for problem in selected:
+            _say(f"{problem.name}: {problem.title}")
+            outcomes.append(run_workload(problem, modules, missing, rounds, target, with_floor))
+    finally:
+        if hog is not None:
+            hog.terminate()
+            hog.join()
     info["load at end"] = machine.load()
     info["timing"] = f"{rounds} rounds, samples of about {target} s, frameworks interleaved"
 

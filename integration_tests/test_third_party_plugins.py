@@ -143,7 +143,9 @@ _COMPONENTS = [
 
 
 def test_the_guides_toy_backend_trains_and_runs_the_demo(tmp_path: Path) -> None:
-    python = _venv(tmp_path, *(ROOT / "packages" / c for c in _COMPONENTS), PLUGINS / "toy-backend")
+    # the meta-package depends on plugrad-cpu-kernels too, which lives under plugins/
+    components = [*(ROOT / "packages" / c for c in _COMPONENTS), ROOT / "plugins" / "cpu-kernels"]
+    python = _venv(tmp_path, *components, PLUGINS / "toy-backend")
     result = _run(
         python,
         """

@@ -34,12 +34,16 @@ def available() -> str | None:
 
 def version() -> str:
     parts = []
-    for dist in ("plugrad-backends", "plugrad-autograd", "plugrad-nn"):
+    for dist in ("plugrad-backends", "plugrad-autograd", "plugrad-nn", "plugrad-cpu-kernels"):
         try:
             parts.append(f"{dist} {importlib.metadata.version(dist)}")
         except importlib.metadata.PackageNotFoundError:
             parts.append(f"{dist} (not installed)")
-    return ", ".join(parts)
+    import plugrad_backends
+
+    kernels = plugrad_backends.get("cpu").kernels
+    state = "on" if "conv_forward" in kernels else "off (portable path)"
+    return ", ".join(parts) + f"; compiled CPU kernels {state}"
 
 
 def _nn(name: str) -> Any:
@@ -197,6 +201,47 @@ def _lstm_by_hand(problem: Problem) -> Built:
     return Built(_step(loss, list(p.values())), _count(p), _uses() + "; LSTM cell by hand")
 
 
+def _mlp_t(problem: Problem) -> Built:
+    p = _params(problem)
+    x, y = problem.data["x"], problem.data["y"]
+
+    def loss() -> Any:
+        h = relu(x @ p["w1"].T + p["b1"])
+        h = relu(h @ p["w2"].T + p["b2"])
+        return cross_entropy(h @ p["w3"].T + p["b3"], y)
+
+    return Built(_step(loss, list(p.values())), _count(p), _uses() + "; x @ W.T")
+
+
+def _lstm_loop(problem: Problem) -> Built:
+    """The user's loop: plugrad_nn.sigm and plugrad_autograd.tanh, step by step."""
+    p = _params(problem)
+    x, y = problem.data["x"], problem.data["y"]
+    batch, steps = x.shape
+    hidden = p["wh"].shape[0]
+    targets = y.reshape(-1)
+    sigm = _nn("sigm") or _sigmoid
+
+    def loss() -> Any:
+        emb = ag.take(p["embed"], x, axis=0)  # (batch, steps, embed)
+        xw = emb @ p["wx"] + p["b"]
+        h = c = np.zeros((batch, hidden), dtype=np.float32)
+        hs = []
+        for t in range(steps):
+            gates = xw[:, t] + h @ p["wh"]
+            i = sigm(gates[:, :hidden])
+            f = sigm(gates[:, hidden : 2 * hidden])
+            g = ag.tanh(gates[:, 2 * hidden : 3 * hidden])
+            o = sigm(gates[:, 3 * hidden :])
+            c = f * c + i * g
+            h = o * ag.tanh(c)
+            hs.append(h)
+        hs = ag.reshape(ag.stack(hs, axis=1), (batch * steps, hidden))
+        return cross_entropy(hs @ p["wy"] + p["by"], targets)
+
+    return Built(_step(loss, list(p.values())), _count(p), "sigm/tanh loop over steps")
+
+
 def _transformer(problem: Problem) -> Built:
     """The demo's GPT itself (plugrad._demo_gpt.GPT), its weights set to the shared ones."""
     try:
@@ -237,8 +282,10 @@ def _transformer(problem: Problem) -> Built:
 _WORKLOADS = {
     "overhead": _overhead,
     "mlp": _mlp,
+    "mlp-t": _mlp_t,
     "lenet": _lenet,
     "lstm": _lstm,
+    "lstm-loop": _lstm_loop,
     "transformer": _transformer,
 }
 

@@ -130,6 +130,50 @@ def _lstm(problem: Problem) -> Built:
     return Built(_step(loss, params), _count(params), "torch.nn.LSTM (fused kernel)")
 
 
+def _mlp_t(problem: Problem) -> Built:
+    """The weights are already (out, in): F.linear's own layout, no transpose."""
+    layers = [(_param(problem.params[f"w{i}"]), _param(problem.params[f"b{i}"])) for i in (1, 2, 3)]
+    params = [t for layer in layers for t in layer]
+    x = torch.from_numpy(problem.data["x"])
+    y = torch.from_numpy(problem.data["y"])
+
+    def loss() -> Any:
+        (w1, b1), (w2, b2), (w3, b3) = layers
+        h = F.relu(x @ w1.T + b1)
+        h = F.relu(h @ w2.T + b2)
+        return F.cross_entropy(h @ w3.T + b3, y)
+
+    return Built(_step(loss, params), _count(params), "x @ W.T")
+
+
+def _lstm_loop(problem: Problem) -> Built:
+    """The same user loop as plugrad's: torch.sigmoid, torch.tanh, step by step."""
+    p = {k: _param(v) for k, v in problem.params.items()}
+    x = torch.from_numpy(problem.data["x"])
+    y = torch.from_numpy(problem.data["y"]).reshape(-1)
+    batch, steps = x.shape
+    hidden = p["wh"].shape[0]
+
+    def loss() -> Any:
+        xw = F.embedding(x, p["embed"]) @ p["wx"] + p["b"]
+        h = c = torch.zeros(batch, hidden)
+        hs = []
+        for t in range(steps):
+            gates = xw[:, t] + h @ p["wh"]
+            i = torch.sigmoid(gates[:, :hidden])
+            f = torch.sigmoid(gates[:, hidden : 2 * hidden])
+            g = torch.tanh(gates[:, 2 * hidden : 3 * hidden])
+            o = torch.sigmoid(gates[:, 3 * hidden :])
+            c = f * c + i * g
+            h = o * torch.tanh(c)
+            hs.append(h)
+        hs = torch.stack(hs, dim=1).reshape(batch * steps, hidden)
+        return F.cross_entropy(hs @ p["wy"] + p["by"], y)
+
+    params = list(p.values())
+    return Built(_step(loss, params), _count(params), "sigmoid/tanh loop over steps")
+
+
 def _gpt_block(h: Any, w: dict[str, Any], i: int, heads: int) -> Any:
     n, t, d = h.shape
     a = F.layer_norm(h, (d,), w[f"ln1_{i}"])
@@ -173,8 +217,10 @@ def _transformer(problem: Problem) -> Built:
 _WORKLOADS = {
     "overhead": _overhead,
     "mlp": _mlp,
+    "mlp-t": _mlp_t,
     "lenet": _lenet,
     "lstm": _lstm,
+    "lstm-loop": _lstm_loop,
     "transformer": _transformer,
 }
 

@@ -283,11 +283,14 @@ def test_kernels_from_the_backend_table_take_precedence():
         calls.append((x.shape, w.shape, padding, stride, dilation, groups))
         return _conv.conv_forward(x, w, padding, stride, dilation, groups)
 
+    before = cpu.kernels.get("conv_forward")  # a kernel plugin's, when one is installed
     cpu.kernels["conv_forward"] = traced_forward
     try:
         y = nn.conv4(np.ones((2, 1, 3, 3)), np.ones((1, 1, 5, 5)), padding=1, mode=1)
     finally:
         del cpu.kernels["conv_forward"]
+        if before is not None:
+            cpu.kernels["conv_forward"] = before
     assert calls == [((1, 1, 5, 5), (2, 1, 3, 3), (1, 1), (1, 1), (1, 1), 1)]
     assert float(y[0, 0, 2, 2]) == 9.0
 
@@ -308,3 +311,18 @@ def test_conv4_matches_torch():
         torch.tensor(x), torch.tensor(wt), padding=1, stride=2, output_padding=1
     )
     np.testing.assert_allclose(yd, expected.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv4_of_an_empty_batch(groups):
+    x = np.ones((0, 4, 6, 6), np.float32)
+    w = np.ones((6, 4 // groups, 3, 3), np.float32)
+    args = ((1, 1), (1, 1), (1, 1), groups)
+    y, saved = _conv.conv_forward(x, w, *args)  # the portable kernels themselves
+    assert y.shape == (0, 6, 6, 6)
+    assert _conv.conv_backward_data(y, w, x.shape, *args).shape == x.shape
+    assert _conv.conv_backward_filter(y, x, w.shape, *args, saved).shape == w.shape
+    assert not _conv.conv_backward_filter(y, x, w.shape, *args, None).any()
+    wp = ag.Param(w)
+    tape = ag.diff(lambda: ag.sum(nn.conv4(wp, x, padding=1, groups=groups)))
+    assert ag.grad(tape, wp).shape == w.shape

@@ -42,6 +42,7 @@ from ._registry import (
     register,
     unregister,
 )
+from ._threads import set_num_threads
 
 __version__ = "0.1.0"
 
@@ -75,6 +76,7 @@ __all__ = [
     "seed",
     "set_blas_threads",
     "set_default_dtype",
+    "set_num_threads",
     "set_rng_state",
     "to_host",
     "unregister",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ._backend import Backend
 from ._boundary import attempt
 from ._registry import registry
+from ._threads import plugin_results
 
 
 def info() -> str:
@@ -24,7 +25,11 @@ def info() -> str:
     lines.append("backends:")
     for name, backend in reg.backends.items():
         lines.extend(_backend_lines(name, backend, reg.backend_dist.get(name, "")))
-    if reg.problems:
+    reports = [line for _, lines_ in plugin_results("plugrad_report") for line in lines_]
+    if reports:
+        lines.append("plugin reports:")
+        lines.extend(f"  {line}" for line in reports)
+    if reg.problems:  # after the reports: a report hook that raises is one of them
         lines.append("problems:")
         lines.extend(f"  {problem}" for problem in reg.problems)
     return "\n".join(lines)

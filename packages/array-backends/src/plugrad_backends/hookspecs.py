@@ -46,3 +46,13 @@ def plugrad_kernels(backend: Backend) -> dict[str, object] | None:
     Called once for every backend when the registry loads, so a plugin can add or override
     a kernel (say ``"conv"``) of a backend it does not own.
     """
+
+
+@hookspec
+def plugrad_set_num_threads(n: int) -> None:
+    """Use ``n`` threads in the plugin's own thread pool (called by ``set_num_threads``)."""
+
+
+@hookspec
+def plugrad_report() -> list[str] | None:
+    """Lines describing the plugin's state for ``python -m plugrad info`` (threads, SIMD...)."""

@@ -11,7 +11,7 @@ Example:
 from plugrad_backends import array, to_host
 
 from . import _operators
-from ._backend import backend_of, xp_of
+from ._backend import backend_of, run_kernel, xp_of
 from ._checkpoint import checkpoint
 from ._diff import diff, grad, gradloss, params, training, value
 from ._exhaust import exhaust
@@ -239,6 +239,7 @@ __all__ = [
     "prod",
     "reshape",
     "round",
+    "run_kernel",
     "scatter_add",
     "serializable",
     "serializable_class",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._backend import xp_of
+from ._backend import run_kernel, xp_of
 from ._ops_arith import where
 from ._ops_shape import reshape
 from ._ops_unary import abs, exp
 from ._primitive import defvjp, primitive, zerograd
+from ._tape import Box
 
 Axis = int | tuple[int, ...] | None
 
@@ -72,6 +73,12 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
         array([[12.],
                [12.]])
     """
+    if not isinstance(g, Box):  # a bias's gradient: a compiled reduction when there is one
+        return run_kernel("bias_grad", _unbroadcast, g, shape)
+    return _unbroadcast(g, shape)
+
+
+def _unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1

@@ -13,8 +13,9 @@ from typing import Any
 
 from plugrad_backends import of
 
-from ._backend import xp_of
+from ._backend import run_kernel, xp_of
 from ._primitive import defvjp, primitive, zerograd
+from ._tape import Box
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -40,6 +41,23 @@ def _discrete(name: str, forward: Callable[[Any], Any]) -> Any:
 _xp = xp_of
 
 
+def _kernel(name: str, portable: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A forward that runs the backend's kernel ``name`` when it has one (see run_kernel)."""
+    return lambda x: run_kernel(name, portable, x)
+
+
+def _kernel_rule(name: str, rule: Callable[..., Any]) -> Callable[..., Any]:
+    """A vjp that runs the kernel ``name`` on raw arrays and ``rule`` (plugrad ops, so
+    differentiable again) while a higher-order pass records it."""
+
+    def vjp(dy: Any, y: Any, x: Any) -> Any:
+        if isinstance(dy, Box) or isinstance(y, Box) or isinstance(x, Box):
+            return rule(dy, y, x)
+        return run_kernel(name, rule, dy, y, x)
+
+    return vjp
+
+
 def _sp(x: Any) -> Any:
     return of(x).special
 
@@ -49,11 +67,11 @@ square = _unary("square", lambda x: x * x, lambda dy, y, x: dy * 2 * x)
 abs2 = square
 sqrt = _unary("sqrt", lambda x: _xp(x).sqrt(x), lambda dy, y, x: dy * 0.5 / y)
 cbrt = _unary("cbrt", lambda x: _xp(x).cbrt(x), lambda dy, y, x: dy / (3 * y * y))
-exp = _unary("exp", lambda x: _xp(x).exp(x), lambda dy, y, x: dy * y)
+exp = _unary("exp", _kernel("exp", lambda x: _xp(x).exp(x)), lambda dy, y, x: dy * y)
 exp2 = _unary("exp2", lambda x: _xp(x).exp2(x), lambda dy, y, x: dy * y * _LN2)
 exp10 = _unary("exp10", lambda x: _xp(x).exp(x * _LN10), lambda dy, y, x: dy * y * _LN10)
 expm1 = _unary("expm1", lambda x: _xp(x).expm1(x), lambda dy, y, x: dy * (y + 1))
-log = _unary("log", lambda x: _xp(x).log(x), lambda dy, y, x: dy / x)
+log = _unary("log", _kernel("log", lambda x: _xp(x).log(x)), lambda dy, y, x: dy / x)
 log2 = _unary("log2", lambda x: _xp(x).log2(x), lambda dy, y, x: dy / (x * _LN2))
 log10 = _unary("log10", lambda x: _xp(x).log10(x), lambda dy, y, x: dy / (x * _LN10))
 log1p = _unary("log1p", lambda x: _xp(x).log1p(x), lambda dy, y, x: dy / (1 + x))
@@ -65,7 +83,11 @@ arccos = _unary("arccos", lambda x: _xp(x).arccos(x), lambda dy, y, x: -dy / sqr
 arctan = _unary("arctan", lambda x: _xp(x).arctan(x), lambda dy, y, x: dy / (1 + x * x))
 sinh = _unary("sinh", lambda x: _xp(x).sinh(x), lambda dy, y, x: dy * cosh(x))
 cosh = _unary("cosh", lambda x: _xp(x).cosh(x), lambda dy, y, x: dy * sinh(x))
-tanh = _unary("tanh", lambda x: _xp(x).tanh(x), lambda dy, y, x: dy * (1 - y * y))
+tanh = _unary(
+    "tanh",
+    _kernel("tanh", lambda x: _xp(x).tanh(x)),
+    _kernel_rule("tanh_grad", lambda dy, y, x: dy * (1 - y * y)),
+)
 arcsinh = _unary("arcsinh", lambda x: _xp(x).arcsinh(x), lambda dy, y, x: dy / sqrt(x * x + 1))
 arccosh = _unary("arccosh", lambda x: _xp(x).arccosh(x), lambda dy, y, x: dy / sqrt(x * x - 1))
 arctanh = _unary("arctanh", lambda x: _xp(x).arctanh(x), lambda dy, y, x: dy / (1 - x * x))

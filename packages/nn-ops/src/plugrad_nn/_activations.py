@@ -17,7 +17,7 @@ from typing import Any
 
 import plugrad_autograd as ag
 
-from ._common import quiet, real_arg, refuse_keywords
+from ._common import is_box, quiet, real_arg, refuse_keywords
 
 _SELU_LAMBDA = 1.0507009873554805
 _SELU_ALPHA = 1.6732632423543778
@@ -33,6 +33,18 @@ def _any_value(_: float) -> bool:
 _GELU_C = 0.044715
 
 
+def _kernel_rule(name: str, rule: Any) -> Any:
+    """A vjp that runs the backend's kernel ``name`` on raw arrays (``ag.run_kernel``) and
+    ``rule``, written with plugrad ops, while a higher-order pass records the gradient."""
+
+    def vjp(dy: Any, y: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
+        if is_box(dy) or is_box(y) or is_box(x):
+            return rule(dy, y, x, *args, **kwargs)
+        return ag.run_kernel(name, rule, dy, y, x, *args, **kwargs)
+
+    return vjp
+
+
 @ag.primitive
 def relu(x: Any) -> Any:
     """Rectified linear unit ``max(0, x)``.
@@ -42,10 +54,14 @@ def relu(x: Any) -> Any:
         >>> nn.relu(np.array([-1.0, 2.0]))
         array([0., 2.])
     """
+    return ag.run_kernel("relu", _relu_raw, x)
+
+
+def _relu_raw(x: Any) -> Any:
     return ag.xp_of(x).maximum(x, 0)
 
 
-ag.defvjp(relu, lambda dy, y, x: dy * (y > 0))
+ag.defvjp(relu, _kernel_rule("relu_grad", lambda dy, y, x: dy * (y > 0)))
 
 
 @ag.primitive
@@ -58,10 +74,17 @@ def leaky_relu(x: Any, alpha: float = 0.01) -> Any:
         array([-0.1,  2. ])
     """
     real_arg("leaky_relu", "alpha", alpha, "a number", _any_value)
+    return ag.run_kernel("leaky_relu", _leaky_relu_raw, x, alpha)
+
+
+def _leaky_relu_raw(x: Any, alpha: float = 0.01) -> Any:
     return ag.xp_of(x).where(x > 0, x, x * alpha)
 
 
-ag.defvjp(leaky_relu, lambda dy, y, x, alpha=0.01: ag.where(x > 0, dy, dy * alpha))
+ag.defvjp(
+    leaky_relu,
+    _kernel_rule("leaky_relu_grad", lambda dy, y, x, alpha=0.01: ag.where(x > 0, dy, dy * alpha)),
+)
 
 
 @ag.primitive
@@ -74,11 +97,18 @@ def elu(x: Any, alpha: float = 1.0) -> Any:
         array([0., 1.])
     """
     real_arg("elu", "alpha", alpha, "a number", _any_value)
+    return ag.run_kernel("elu", _elu_raw, x, alpha)
+
+
+def _elu_raw(x: Any, alpha: float = 1.0) -> Any:
     xp = ag.xp_of(x)
     return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
 
 
-ag.defvjp(elu, lambda dy, y, x, alpha=1.0: ag.where(x > 0, dy, dy * (y + alpha)))
+ag.defvjp(
+    elu,
+    _kernel_rule("elu_grad", lambda dy, y, x, alpha=1.0: ag.where(x > 0, dy, dy * (y + alpha))),
+)
 
 
 @ag.primitive
@@ -118,10 +148,10 @@ def sigm(x: Any) -> Any:
         >>> nn.sigm(np.array([0.0, -1000.0, 1000.0]))
         array([0.5, 0. , 1. ])
     """
-    return _sigm_raw(ag.xp_of(x), x)
+    return ag.run_kernel("sigm", lambda raw: _sigm_raw(ag.xp_of(raw), raw), x)
 
 
-ag.defvjp(sigm, lambda dy, y, x: dy * y * (1 - y))
+ag.defvjp(sigm, _kernel_rule("sigm_grad", lambda dy, y, x: dy * y * (1 - y)))
 
 sigmoid = sigm
 
@@ -164,6 +194,11 @@ def gelu(x: Any, approximate: bool | str = False) -> Any:
         >>> round(float(nn.gelu(np.array(1.0))), 6)
         0.841345
     """
+    _gelu_flag(approximate)  # a bad value is reported here, before any kernel sees it
+    return ag.run_kernel("gelu", _gelu_raw, x, approximate)
+
+
+def _gelu_raw(x: Any, approximate: bool | str = False) -> Any:
     backend = ag.backend_of(x)
     if _gelu_flag(approximate):
         t = backend.xp.tanh(_GELU_K * (x + _GELU_C * x * x * x))
@@ -182,7 +217,7 @@ def _gelu_vjp(dy: Any, y: Any, x: Any, approximate: bool | str = False) -> Any:
     return dy * (cdf + x * ag.exp(-0.5 * x * x) * _INV_SQRT_2PI)
 
 
-ag.defvjp(gelu, _gelu_vjp)
+ag.defvjp(gelu, _kernel_rule("gelu_grad", _gelu_vjp))
 
 
 @ag.primitive
@@ -226,9 +261,13 @@ def softmax(x: Any, axis: int | None = -1, algo: int = 1, **unknown: Any) -> Any
     """
     refuse_keywords("softmax", unknown)  # e.g. PyTorch's dim=: say axis=
     _check_algo("softmax", algo)
-    xp = ag.xp_of(x)
     if algo == 2:
-        return xp.exp(logsoftmax.raw(x, axis=axis))
+        return ag.xp_of(x).exp(logsoftmax.raw(x, axis=axis))
+    return ag.run_kernel("softmax", _softmax_raw, x, axis)
+
+
+def _softmax_raw(x: Any, axis: int | None = -1) -> Any:
+    xp = ag.xp_of(x)
     e = xp.exp(x - x.max(axis=axis, keepdims=True))
     e /= e.sum(axis=axis, keepdims=True)
     return e
@@ -236,6 +275,10 @@ def softmax(x: Any, axis: int | None = -1, algo: int = 1, **unknown: Any) -> Any
 
 @ag.primitive
 def _softmax_grad(dy: Any, y: Any, axis: int | None) -> Any:
+    return ag.run_kernel("softmax_grad", _softmax_grad_raw, dy, y, axis)
+
+
+def _softmax_grad_raw(dy: Any, y: Any, axis: int | None) -> Any:
     g = dy * y
     g -= y * g.sum(axis=axis, keepdims=True)
     return g
@@ -274,6 +317,10 @@ def logsoftmax(x: Any, axis: int | None = -1, algo: int = 2, **unknown: Any) -> 
     """
     refuse_keywords("logsoftmax", unknown)  # e.g. PyTorch's dim=: say axis=
     _check_algo("logsoftmax", algo)
+    return ag.run_kernel("logsoftmax", _logsoftmax_raw, x, axis)
+
+
+def _logsoftmax_raw(x: Any, axis: int | None = -1) -> Any:
     xp = ag.xp_of(x)
     shifted = x - x.max(axis=axis, keepdims=True)
     shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
@@ -282,6 +329,10 @@ def logsoftmax(x: Any, axis: int | None = -1, algo: int = 2, **unknown: Any) -> 
 
 @ag.primitive
 def _logsoftmax_grad(dy: Any, y: Any, axis: int | None) -> Any:
+    return ag.run_kernel("logsoftmax_grad", _logsoftmax_grad_raw, dy, y, axis)
+
+
+def _logsoftmax_grad_raw(dy: Any, y: Any, axis: int | None) -> Any:
     return dy - ag.xp_of(y).exp(y) * dy.sum(axis=axis, keepdims=True)
 
 

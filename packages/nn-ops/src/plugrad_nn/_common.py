@@ -189,15 +189,6 @@ def in_dtype_of(x: Any, param: Any) -> Any:
     return _cast(x, want)
 
 
-def kernel(x: Any, name: str, portable: Callable[..., Any]) -> Callable[..., Any]:
-    """The backend's fast kernel ``name`` for arrays like ``x``, else the portable function.
-
-    A plugin fills ``backend.kernels`` (the ``plugrad_kernels`` hook) with functions that
-    take the portable function's arguments; the op calls whichever this returns.
-    """
-    return ag.backend_of(x).kernels.get(name, portable)
-
-
 def quiet(xp: Any) -> Any:
     """Silence overflow warnings where an overflow gives the right limit (exp(-x) -> inf)."""
     errstate = getattr(xp, "errstate", None)

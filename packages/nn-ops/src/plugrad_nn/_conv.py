@@ -6,7 +6,8 @@ deconv4's forward) and ``_conv_dw`` its adjoint in ``w``; the vjps of each are t
 two, so gradients of any order stay convolutions.
 
 The arithmetic lives in three kernels looked up in the backend's kernel table
-(``backend.kernels``) with a portable fallback written against ``xp``:
+(``backend.kernels``, through ``ag.run_kernel``) with a portable fallback written against
+``xp``; a kernel returns ``NotImplemented`` for inputs it leaves to the portable one:
 
 - ``conv_forward(x, w, padding, stride, dilation, groups) -> (y, saved)``
 - ``conv_backward_data(dy, w, x_shape, padding, stride, dilation, groups) -> dx``
@@ -31,7 +32,6 @@ from ._common import (
     Saved,
     backend_for,
     is_int,
-    kernel,
     op_error,
     prod,
     shape_of,
@@ -205,11 +205,12 @@ def conv_forward(
     last = batch_last(n, out)
     cols = im2col(xp, x, kernel, out, padding, stride, dilation, last)
     wg = _grouped(w, groups)
+    ck = cols.shape[-2] // groups  # explicit sizes: an empty batch cannot infer a -1
     if last:  # one product (G, O/G, Ck) @ (G, Ck, L*N), then N to the front
-        y = xp.matmul(wg, cols.reshape(groups, -1, cols.shape[-1])).reshape(o, *out, n)
+        y = xp.matmul(wg, cols.reshape(groups, ck, cols.shape[-1])).reshape(o, *out, n)
         y = xp.ascontiguousarray(xp.moveaxis(y, -1, 0))
     else:  # one product per instance, written straight into (N, O, L)
-        y = xp.matmul(wg, cols.reshape(n, groups, -1, cols.shape[-1])).reshape(n, o, *out)
+        y = xp.matmul(wg, cols.reshape(n, groups, ck, cols.shape[-1])).reshape(n, o, *out)
     saved = (last, cols) if cols.nbytes <= SAVE_COLUMNS_MAX_BYTES else None
     return y, saved
 
@@ -229,11 +230,13 @@ def conv_backward_data(
     out = dy.shape[2:]
     last = batch_last(n, out)
     wt = _grouped(w, groups).swapaxes(1, 2)  # (G, Ck, O/G)
+    rows, length = groups * wt.shape[1], prod(out)  # explicit: an empty batch has no -1
     if last:
-        dyt = xp.ascontiguousarray(xp.moveaxis(dy, 0, -1)).reshape(groups, o // groups, -1)
-        cols = xp.matmul(wt, dyt).reshape(-1, dyt.shape[-1])
+        dyt = xp.ascontiguousarray(xp.moveaxis(dy, 0, -1)).reshape(groups, o // groups, n * length)
+        cols = xp.matmul(wt, dyt).reshape(rows, dyt.shape[-1])
     else:
-        cols = xp.matmul(wt, dy.reshape(n, groups, o // groups, -1)).reshape(n, -1, prod(out))
+        dyg = dy.reshape(n, groups, o // groups, length)
+        cols = xp.matmul(wt, dyg).reshape(n, rows, length)
     return col2im(xp, cols, tuple(x_shape), kernel, out, padding, stride, dilation, last)
 
 
@@ -255,13 +258,14 @@ def conv_backward_filter(
     else:
         last = batch_last(n, dy.shape[2:])
         cols = im2col(xp, x, kernel, dy.shape[2:], padding, stride, dilation, last)
+    ck, length = cols.shape[-2] // groups, prod(dy.shape[2:])  # explicit, for empty batches
     if last:
-        dyt = xp.ascontiguousarray(xp.moveaxis(dy, 0, -1)).reshape(groups, o // groups, -1)
-        dw = xp.matmul(dyt, cols.reshape(groups, -1, cols.shape[-1]).swapaxes(1, 2))
+        dyt = xp.ascontiguousarray(xp.moveaxis(dy, 0, -1)).reshape(groups, o // groups, n * length)
+        dw = xp.matmul(dyt, cols.reshape(groups, ck, cols.shape[-1]).swapaxes(1, 2))
     else:
         per = xp.matmul(
-            dy.reshape(n, groups, o // groups, -1),
-            cols.reshape(n, groups, -1, cols.shape[-1]).swapaxes(2, 3),
+            dy.reshape(n, groups, o // groups, length),
+            cols.reshape(n, groups, ck, cols.shape[-1]).swapaxes(2, 3),
         )
         dw = per.sum(axis=0)
     return dw.reshape(w_shape)
@@ -290,9 +294,15 @@ def _prepare(xp: Any, w: Any, cfg: ConvConfig) -> Any:
 def _conv(w: Any, x: Any, cfg: ConvConfig, saved: Saved) -> Any:
     xp = ag.xp_of(x)
     w, x = _same_dtype(xp, w, x)
-    impl = kernel(x, "conv_forward", conv_forward)
-    y, saved.columns = impl(
-        x, _prepare(xp, w, cfg), cfg.padding, cfg.stride, cfg.dilation, cfg.groups
+    y, saved.columns = ag.run_kernel(
+        "conv_forward",
+        conv_forward,
+        x,
+        _prepare(xp, w, cfg),
+        cfg.padding,
+        cfg.stride,
+        cfg.dilation,
+        cfg.groups,
     )
     return y
 
@@ -301,10 +311,9 @@ def _conv(w: Any, x: Any, cfg: ConvConfig, saved: Saved) -> Any:
 def _conv_dx(dy: Any, w: Any, x_shape: tuple[int, ...], cfg: ConvConfig) -> Any:
     xp = ag.xp_of(dy)
     dy, w = _same_dtype(xp, dy, w)
-    impl = kernel(dy, "conv_backward_data", conv_backward_data)
-    return impl(
-        dy, _prepare(xp, w, cfg), x_shape, cfg.padding, cfg.stride, cfg.dilation, cfg.groups
-    )
+    w = _prepare(xp, w, cfg)
+    args = (x_shape, cfg.padding, cfg.stride, cfg.dilation, cfg.groups)
+    return ag.run_kernel("conv_backward_data", conv_backward_data, dy, w, *args)
 
 
 @ag.primitive
@@ -313,11 +322,11 @@ def _conv_dw(
 ) -> Any:
     xp = ag.xp_of(dy)
     dy, x = _same_dtype(xp, dy, x)
-    impl = kernel(dy, "conv_backward_filter", conv_backward_filter)
     columns = getattr(saved, "columns", None)
     if columns is not None and columns[1].dtype != dy.dtype:
         columns = None
-    dw = impl(dy, x, w_shape, cfg.padding, cfg.stride, cfg.dilation, cfg.groups, columns)
+    args = (w_shape, cfg.padding, cfg.stride, cfg.dilation, cfg.groups, columns)
+    dw = ag.run_kernel("conv_backward_filter", conv_backward_filter, dy, x, *args)
     return _prepare(xp, dw, cfg)
 
 

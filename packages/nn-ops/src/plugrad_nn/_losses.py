@@ -122,6 +122,36 @@ def reduction_of(op: str, average: Any, reduction: Any) -> str:
 # -- nll: one fused softmax cross-entropy primitive ---------------------------------------
 
 
+def _nll_rows(s: Any, picks: Any, keep: Any, smoothing: float = 0.0) -> tuple[Any, Any, Any]:
+    """Per-row losses of rows ``s`` (M, C), with ``exp(s - max)`` and its row sums.
+
+    The portable form of the ``nll_rows`` kernel (which has no ``smoothing``); rows where
+    ``keep`` is False lose 0.
+    """
+    xp = ag.xp_of(s)
+    top = s.max(axis=1, keepdims=True)
+    e = xp.exp(s - top)
+    total = e.sum(axis=1)
+    lse = xp.log(total) + top[:, 0]
+    target = s[xp.arange(s.shape[0]), picks]
+    if smoothing:  # the target is (1 - smoothing) one-hot plus smoothing spread evenly
+        target = (1 - smoothing) * target + smoothing * s.mean(axis=1)
+    losses = (lse - target) * keep
+    return losses, e, total
+
+
+def _nll_rows_grad(e: Any, total: Any, picks: Any, weight: Any, smoothing: float = 0.0) -> Any:
+    """``(e / total - target) * weight`` per row (the ``nll_rows_grad`` kernel, which has
+    no ``smoothing``: its target is one-hot)."""
+    xp = ag.xp_of(e)
+    p = e / total[:, None]  # softmax minus the target
+    p[xp.arange(p.shape[0]), picks] -= 1 - smoothing
+    if smoothing:
+        p -= smoothing / p.shape[1]
+    p *= weight[:, None]
+    return p
+
+
 @ag.primitive
 def _nll(
     scores: Any,
@@ -137,15 +167,10 @@ def _nll(
     flat = labels.reshape(-1)
     keep = flat != ignore_index
     picks = xp.where(keep, flat, 0)
-    rows = xp.arange(s.shape[0])
-    top = s.max(axis=1, keepdims=True)
-    e = xp.exp(s - top)
-    total = e.sum(axis=1)
-    lse = xp.log(total) + top[:, 0]
-    target = s[rows, picks]
-    if smoothing:  # the target is (1 - smoothing) one-hot plus smoothing spread evenly
-        target = (1 - smoothing) * target + smoothing * s.mean(axis=1)
-    losses = (lse - target) * keep
+    if smoothing:  # the kernels know only one-hot targets: the portable rows
+        losses, e, total = _nll_rows(s, picks, keep, smoothing)
+    else:
+        losses, e, total = ag.run_kernel("nll_rows", _nll_rows, s, picks, keep)
     count = int(keep.sum())
     saved.e, saved.total, saved.keep, saved.picks, saved.count = e, total, keep, picks, count
     loss = losses.sum()
@@ -159,14 +184,15 @@ def _nll_grad(
     dy: Any, shape: tuple[int, ...], axis: int, average: bool, saved: Saved, smoothing: float = 0.0
 ) -> Any:
     xp = ag.xp_of(saved.e)
-    p = saved.e / saved.total[:, None]  # softmax minus the target, on kept rows only
-    p[xp.arange(p.shape[0]), saved.picks] -= 1 - smoothing
-    if smoothing:
-        p -= smoothing / p.shape[1]
     weight = saved.keep * dy
     if average and saved.count:
         weight = weight / saved.count
-    p *= weight.astype(p.dtype)[:, None]
+    weight = weight.astype(saved.e.dtype)
+    rows = (saved.e, saved.total, saved.picks, weight)
+    if smoothing:
+        p = _nll_rows_grad(*rows, smoothing)
+    else:
+        p = ag.run_kernel("nll_rows_grad", _nll_rows_grad, *rows)
     moved = list(shape)
     moved.append(moved.pop(axis))
     p = p.reshape(moved)

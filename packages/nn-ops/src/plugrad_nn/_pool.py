@@ -1,6 +1,8 @@
 """Pooling: ``pool`` and ``unpool``, and the portable kernels behind them.
 
-Kernels in the backend's table (``backend.kernels``), with portable fallbacks:
+Kernels in the backend's table (``backend.kernels``, run through ``ag.run_kernel``; one
+returns ``NotImplemented`` for inputs it leaves to the portable path), with portable
+fallbacks:
 
 - ``pool_forward(x, window, padding, stride, mode, save) -> (y, saved)``: ``save`` is True
   when a backward pass will follow (the portable max pooling then records, per output, the
@@ -29,7 +31,6 @@ from ._common import (
     backend_for,
     bool_arg,
     is_int,
-    kernel,
     op_error,
     prod,
     real_arg,
@@ -292,8 +293,9 @@ def pool_backward(
 
 @ag.primitive
 def _pool(x: Any, cfg: PoolConfig, saved: Saved) -> Any:
-    impl = kernel(x, "pool_forward", pool_forward)
-    y, saved.positions = impl(x, cfg.window, cfg.padding, cfg.stride, cfg.mode, True)
+    y, saved.positions = ag.run_kernel(
+        "pool_forward", pool_forward, x, cfg.window, cfg.padding, cfg.stride, cfg.mode, True
+    )
     return y
 
 
@@ -301,9 +303,9 @@ def _pool(x: Any, cfg: PoolConfig, saved: Saved) -> Any:
 def _pool_dx(
     dy: Any, x: Any, y: Any, x_shape: tuple[int, ...], cfg: PoolConfig, saved: Saved
 ) -> Any:
-    impl = kernel(dy, "pool_backward", pool_backward)
     positions = getattr(saved, "positions", None)
-    return impl(dy, x, y, positions, x_shape, cfg.window, cfg.padding, cfg.stride, cfg.mode)
+    args = (x_shape, cfg.window, cfg.padding, cfg.stride, cfg.mode)
+    return ag.run_kernel("pool_backward", pool_backward, dy, x, y, positions, *args)
 
 
 @ag.primitive
@@ -438,8 +440,8 @@ def pool(
 def _pooled(x: Any, cfg: PoolConfig) -> Any:
     if not recording(x):
         raw = ag.value(x)
-        impl = kernel(raw, "pool_forward", pool_forward)
-        return impl(raw, cfg.window, cfg.padding, cfg.stride, cfg.mode, False)[0]
+        args = (cfg.window, cfg.padding, cfg.stride, cfg.mode, False)
+        return ag.run_kernel("pool_forward", pool_forward, raw, *args)[0]
     return _pool(x, cfg, Saved())
 
 
@@ -462,8 +464,9 @@ def _pooled_ignoring_nan(x: Any, cfg: PoolConfig) -> Any:
     raw = ag.value(x)
     nan = ag.xp_of(raw).isnan(raw)
     y = _pooled(ag.where(nan, -float("inf"), x), cfg)
-    impl = kernel(nan, "pool_forward", pool_forward)
-    seen = impl((~nan).astype(ag.value(y).dtype), cfg.window, cfg.padding, cfg.stride, 0, False)[0]
+    present = (~nan).astype(ag.value(y).dtype)
+    args = (cfg.window, cfg.padding, cfg.stride, 0, False)
+    seen = ag.run_kernel("pool_forward", pool_forward, present, *args)[0]
     return ag.where(seen == 0, float("nan"), y)
 
 

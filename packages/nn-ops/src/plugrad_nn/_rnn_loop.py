@@ -12,7 +12,8 @@ rows, rows ``offsets[t] : offsets[t] + batch_sizes[t]`` of a (sum, X) matrix.
 The two seams a compiled kernel replaces are :func:`run_sequence` and
 :func:`backprop_sequence` (one direction of one layer, a cell's steps over the whole
 sequence): a backend's ``kernels["rnn_sequence"]`` and ``kernels["rnn_sequence_backward"]``
-take the same arguments and are used in their place.
+take the same arguments and are used in their place (``ag.run_kernel``: a kernel returning
+``NotImplemented`` leaves the direction to the portable loop).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any, NamedTuple
 
 import plugrad_autograd as ag
 
-from ._common import Saved, kernel, no_second_order, quiet
+from ._common import Saved, no_second_order, quiet
 from ._dropout import dropout_mask
 from ._rnn_cells import CELLS, Cell, Direction
 
@@ -188,7 +189,6 @@ def _rnn(x: Any, h0: Any, c0: Any, *weights: Any, cfg: RnnConfig, saved: Saved) 
     h_final = out[ny : ny + ns].reshape(L * D, batch, H)
     c_final = out[ny + ns :].reshape(L * D, batch, H) if cell.carries_cell else None
     offsets = _offsets(bs)
-    forward = kernel(x, "rnn_sequence", run_sequence)
     layer_in = x.astype(dtype, copy=False)
     saved.layers = []
     rng = None if cfg.dropout_seed is None else xp.random.default_rng(cfg.dropout_seed)
@@ -209,7 +209,7 @@ def _rnn(x: Any, h0: Any, c0: Any, *weights: Any, cfg: RnnConfig, saved: Saved) 
             run = Direction(xp, H, layer_in, ws, bs, offsets, y_d, reverse=d == 1)
             h = _initial(xp, h0, k, batch, H, dtype)
             c = _initial(xp, c0, k, batch, H, dtype) if cell.carries_cell else None
-            h_final[k], c = forward(cell, run, h, c)
+            h_final[k], c = ag.run_kernel("rnn_sequence", run_sequence, cell, run, h, c)
             if c_final is not None:
                 c_final[k] = c
             runs.append(run)
@@ -225,7 +225,6 @@ def _backward(saved: Saved, d_out: Any) -> list:
     H, L, D = cfg.hidden, cfg.layers, cfg.dirs
     _, rows, batch, ny, ns = saved.shapes
     cell = CELLS[cfg.mode]
-    backward = kernel(d_out, "rnn_sequence_backward", backprop_sequence)
     d_layer = d_out[:ny].reshape(rows, D * H)
     dh = d_out[ny : ny + ns].reshape(L * D, batch, H).copy()
     dc = d_out[ny + ns :].reshape(L * D, batch, H).copy() if cell.carries_cell else None
@@ -237,7 +236,9 @@ def _backward(saved: Saved, d_out: Any) -> list:
         for d, run in enumerate(runs):
             k = layer * D + d
             dy = d_layer[:, d * H : (d + 1) * H]
-            part = backward(cell, run, dy, dh[k], dc[k] if dc is not None else None, need_dx)
+            dc_k = dc[k] if dc is not None else None
+            args = (cell, run, dy, dh[k], dc_k, need_dx)
+            part = ag.run_kernel("rnn_sequence_backward", backprop_sequence, *args)
             grads[3 + 4 * k : 7 + 4 * k] = part[1:]
             if need_dx:
                 dx = part[0] if dx is None else dx + part[0]

@@ -24,6 +24,7 @@ COMPONENTS: list[tuple[str, str, str | None]] = [
     ("plugrad-hyperopt", "plugrad_hyperopt", "hyperopt"),
     ("plugrad-distributed", "plugrad_distributed", "distributed"),
     ("plugrad-cuda", "plugrad_cuda", None),
+    ("plugrad-cpu-kernels", "plugrad_cpu_kernels", None),
 ]
 
 #: Components reached only through their attribute (``pg.distributed.rank()``), not flat:
