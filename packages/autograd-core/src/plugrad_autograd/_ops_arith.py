@@ -131,8 +131,6 @@ def bmm(x: Any, y: Any, transA: bool = False, transB: bool = False) -> Any:
             "use matmul for plain matrices"
         )
     if transA or transB:
-        from ._ops_shape import swapaxes
-
         x = swapaxes(x, -1, -2) if transA else x
         y = swapaxes(y, -1, -2) if transB else y
     return matmul(x, y)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 import plugrad_autograd as ag
+import plugrad_backends as B
 from plugrad_backends import Backend, BackendError, mixed_backends_error
 
 _BOXES = (ag.Param, ag.Value)
@@ -214,10 +215,6 @@ def resolve_atype(atype: Any, op: str) -> tuple[Backend, Any]:
 
     None means the default backend and the default float dtype (float32).
     """
-    import numpy as np
-
-    import plugrad_backends as B
-
     backend, dtype = None, None
     items = atype if isinstance(atype, (tuple, list)) else (atype,)
     for item in items:
