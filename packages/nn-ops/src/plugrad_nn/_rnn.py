@@ -31,7 +31,7 @@ from ._common import (
 )
 from ._init import initial, xavier_uniform
 from ._rnn_cells import CELLS
-from ._rnn_loop import RnnConfig, _rnn, declare_vjps, layout
+from ._rnn_loop import RnnConfig, _rnn, layout
 
 
 def _state_ok(value: Any) -> bool:
@@ -361,7 +361,6 @@ class RNN:
         saved.cfg = cfg
         saved.need_x = is_box(packed)
         saved.pending = sum(is_box(a) for a in (packed, h0, c0, *weights))
-        declare_vjps(3 + len(weights))
         out = _rnn(packed, h0, c0, *weights, cfg=cfg, saved=saved)
         ny, ns = layout(cfg, sum(bs), batch)
         y = out[:ny].reshape(out_shape)

@@ -18,8 +18,7 @@ take the same arguments and are used in their place (``ag.run_kernel``: a kernel
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import plugrad_autograd as ag
@@ -264,25 +263,6 @@ def _rnn_grad(d_out: Any, index: int, saved: Saved) -> Any:
 ag.defvjp(_rnn_grad, no_second_order("RNN"))
 
 
-def _vjp_of(index: int) -> Callable[..., Any]:
-    """Argument ``index``'s vjp rule: entry ``index`` of the one BPTT of the call."""
-    return lambda dy, y, *args, cfg, saved: _rnn_grad(dy, index, saved)
-
-
-def declare_vjps(count: int) -> None:
-    """Give ``_rnn`` a vjp rule for each of its first ``count`` arguments.
-
-    The rule is the same for every argument, and the number of arguments grows with the
-    layers and directions, so the rules are declared up to the largest network called. The
-    list only grows (under a lock), so a call in another thread never sees it shorter.
-    """
-    if len(_rnn.vjps) >= count:  # type: ignore[attr-defined]
-        return
-    with _DECLARING:
-        have = len(_rnn.vjps)  # type: ignore[attr-defined]
-        if have < count:
-            rules = [*_rnn.vjps, *(_vjp_of(i) for i in range(have, count))]  # type: ignore[attr-defined]
-            ag.defvjp(_rnn, *rules)
-
-
-_DECLARING = threading.Lock()
+# One rule for every argument (input, states and any number of weights): entry ``argnum``
+# of the one backprop through time of the call.
+ag.defvjp_argnum(_rnn, lambda argnum, dy, y, *args, cfg, saved: _rnn_grad(dy, argnum, saved))
