@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from plugrad_backends import of
+from plugrad_backends import BackendError, of
 
 from . import _tape
 from ._diff import _temporary_param, diff, grad, params
@@ -17,12 +17,15 @@ from ._tape import Box, Tape, _raw
 
 
 def _rng_state(arrays: tuple) -> tuple[Any, Any]:
-    """The backend generator and its state, so that the recomputation draws the same dropout."""
+    """The inputs' backend and its random state, so that the recomputation draws the same
+    dropout; ``(None, None)`` when no input is an array or the backend cannot say."""
     for a in arrays:
-        rng = getattr(of(a), "rng", None)
-        bits = getattr(rng, "bit_generator", None)
-        if bits is not None:
-            return bits, bits.state
+        if hasattr(_raw(a), "shape"):
+            backend = of(_raw(a))
+            try:
+                return backend, backend.rng_state()
+            except BackendError:
+                return None, None
     return None, None
 
 
@@ -58,15 +61,15 @@ def _recompute(dy: Any, fn: Any, nargs: int, state: dict, arrays: tuple) -> list
 
     inputs = [_temporary_param(a) for a in arrays[:nargs]]
     owned = state["params"]
-    bits, saved = state["rng"]
-    current = bits.state if bits is not None else None
-    if bits is not None:
-        bits.state = saved
+    backend, saved = state["rng"]
+    current = backend.rng_state() if backend is not None else None
+    if backend is not None:
+        backend.set_rng_state(saved)
     try:
         tape = diff(lambda: sum_(fn(*inputs) * dy))
     finally:
-        if bits is not None:
-            bits.state = current
+        if backend is not None:
+            backend.set_rng_state(current)
     known = {id(p) for p in owned} | {id(p) for p in inputs}
     stray = [p for p in params(tape) if id(p) not in known]
     if stray:
