@@ -113,15 +113,21 @@ def run_demo(
 
     path = out or os.path.join(tempfile.gettempdir(), "plugrad-demo-lenet.safetensors")
     pg.save(path, model=model, test_accuracy=test_acc)
+    return check_in_new_process(path, ["--check", path, "--device", device], "the accuracy")
+
+
+def check_in_new_process(path: str, demo_args: list[str], what: str) -> int:
+    """Run ``python -m plugrad demo *demo_args`` (the reload check) in a new process.
+
+    Prints its output and where the model is; returns 0 when the reload reproduced ``what``.
+    """
     reload = subprocess.run(
-        [sys.executable, "-m", "plugrad", "demo", "--check", path, "--device", device],
-        capture_output=True,
-        text=True,
+        [sys.executable, "-m", "plugrad", "demo", *demo_args], capture_output=True, text=True
     )
     sys.stdout.write(reload.stdout)
     sys.stderr.write(reload.stderr)
     if reload.returncode != 0:
-        print("the reloaded model did not reproduce the accuracy", file=sys.stderr)
+        print(f"the reloaded model did not reproduce {what}", file=sys.stderr)
         return 1
     print(f"model saved to {os.path.abspath(path)}")
     return 0

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -26,6 +24,8 @@ import plugrad_backends as B
 import plugrad_data as D
 import plugrad_nn as nn
 from plugrad_optim import AdamW, ClipNorm, WarmupCosine, chain, update
+
+from ._demo import check_in_new_process
 
 
 @dataclass
@@ -242,15 +242,4 @@ def run_gpt_demo(iters: int | None = None, out: str | None = None, check: str | 
     print("sample:\n" + vocab.decode(sample[0]))
     path = out or os.path.join(tempfile.gettempdir(), "plugrad-demo-gpt.safetensors")
     D.save(path, model=model, vocab=vocab, val_loss=val)
-    reload = subprocess.run(
-        [sys.executable, "-m", "plugrad", "demo", "gpt", "--check", path],
-        capture_output=True,
-        text=True,
-    )
-    sys.stdout.write(reload.stdout)
-    sys.stderr.write(reload.stderr)
-    if reload.returncode != 0:
-        print("the reloaded model did not reproduce the validation loss", file=sys.stderr)
-        return 1
-    print(f"model saved to {os.path.abspath(path)}")
-    return 0
+    return check_in_new_process(path, ["gpt", "--check", path], "the validation loss")
